@@ -1,0 +1,19 @@
+#pragma once
+// Everything corio offers, in one include.
+//
+//   #include <corio/corio.hpp>
+//   corio::task<void> amain() { co_await corio::gather(a(), b()); }
+//   int main() { corio::run(amain()); }
+#include <corio/awaitable.hpp>
+#include <corio/create_task.hpp>
+#include <corio/errors.hpp>
+#include <corio/gather.hpp>
+#include <corio/join_handle.hpp>
+#include <corio/metrics.hpp>
+#include <corio/outcome.hpp>
+#include <corio/run.hpp>
+#include <corio/runtime.hpp>
+#include <corio/scheduler.hpp>
+#include <corio/task.hpp>
+#include <corio/unhandled_exception.hpp>
+#include <corio/yield.hpp>

@@ -1,0 +1,126 @@
+#pragma once
+// Internal: the promise types behind corio::task<T>.
+//
+// One promise serves both roles a task can have: awaited directly (its final suspend transfers
+// to the awaiting coroutine) or spawned with create_task (its final suspend completes the join
+// state in the task_header and wakes the join_handle's awaiter, if any). The value and the
+// exception share storage: a task frame is what a million spawned tasks cost in memory, and
+// every byte saved there is a byte fewer of fresh memory to fault in.
+#include <corio/detail/stack_guard.hpp>
+#include <corio/detail/frame_alloc.hpp>
+#include <corio/detail/task_header.hpp>
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace corio {
+class scheduler;
+template <class T> class task;
+} // namespace corio
+
+namespace corio::detail {
+
+struct promise_base;
+
+// The scheduler whose worker runs the calling thread (null elsewhere); set by each worker.
+extern constinit thread_local scheduler* current_scheduler_tls;
+inline scheduler* current_scheduler() noexcept { return current_scheduler_tls; }
+
+// Completes a spawned task at its final suspend point; returns what to resume next.
+// `unretrieved` points to the task's exception if nobody has taken it (reported if it is
+// detached); a pointer, so the common no-exception path constructs no exception_ptr.
+std::coroutine_handle<> complete_spawned(promise_base& p, std::coroutine_handle<> self,
+                                         const std::exception_ptr* unretrieved) noexcept;
+
+struct promise_base {
+  std::coroutine_handle<> continuation_{}; // who resumes when this task finishes
+  bool spawned_ = false;   // started by create_task/spawn: completion goes through the header
+  bool retrieved_ = false; // the result or exception was taken by an awaiter
+  std::uint8_t kind_ = 0;  // what the derived promise holds: see below
+
+  static constexpr std::uint8_t holds_nothing = 0, holds_value = 1, holds_error = 2;
+
+  static void* operator new(std::size_t n) { return allocate_frame(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { free_frame(p, n); }
+
+  std::suspend_always initial_suspend() noexcept { return {}; }
+
+  struct final_awaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> self) noexcept {
+      P& p = self.promise();
+      if (!p.spawned_) return transfer(p.continuation_);
+      return complete_spawned(p, self, p.unretrieved_error());
+    }
+    void await_resume() const noexcept {}
+  };
+  final_awaiter final_suspend() noexcept { return {}; }
+};
+
+// Storage shared by every promise<T> that holds an object: the value or the exception.
+template <class V>
+struct result_storage : promise_base {
+  result_storage() noexcept {}
+  ~result_storage() {
+    if (kind_ == holds_value)
+      value_.~V();
+    else if (kind_ == holds_error)
+      error_.~exception_ptr();
+  }
+  void unhandled_exception() noexcept {
+    ::new (static_cast<void*>(std::addressof(error_))) std::exception_ptr(std::current_exception());
+    kind_ = holds_error;
+  }
+  const std::exception_ptr* unretrieved_error() const noexcept {
+    return (kind_ == holds_error && !retrieved_) ? &error_ : nullptr;
+  }
+  template <class... A>
+  void set_value(A&&... a) {
+    ::new (static_cast<void*>(std::addressof(value_))) V(std::forward<A>(a)...);
+    kind_ = holds_value;
+  }
+  V& value_or_rethrow() {
+    retrieved_ = true;
+    if (kind_ == holds_error) std::rethrow_exception(error_);
+    return value_;
+  }
+
+  union {
+    V value_;
+    std::exception_ptr error_;
+  };
+};
+
+template <class T>
+struct promise final : result_storage<T> {
+  task<T> get_return_object() noexcept;
+  template <class U = T>
+    requires std::is_constructible_v<T, U&&>
+  void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+    this->set_value(std::forward<U>(v));
+  }
+  T take() { return std::move(this->value_or_rethrow()); }
+};
+
+template <class T>
+struct promise<T&> final : result_storage<T*> {
+  task<T&> get_return_object() noexcept;
+  void return_value(T& v) noexcept { this->set_value(std::addressof(v)); }
+  T& take() { return *this->value_or_rethrow(); }
+};
+
+struct void_value {};
+
+template <>
+struct promise<void> final : result_storage<void_value> {
+  task<void> get_return_object() noexcept;
+  void return_void() noexcept { set_value(); }
+  void take() { value_or_rethrow(); }
+};
+
+} // namespace corio::detail

@@ -1,0 +1,94 @@
+#pragma once
+// corio::task<T>: a lazy coroutine that produces a T (asyncio: a coroutine object).
+//
+// A task does nothing until it is awaited or handed to create_task / runtime::spawn. Awaiting it
+// runs it on the awaiting coroutine's worker via symmetric transfer; the awaiter receives the
+// value, or the exception exactly as it was thrown.
+//
+//   corio::task<int> answer() { co_return 42; }
+//   corio::task<void> user() {
+//     int v = co_await answer();               // runs answer() now, resumes here with 42
+//     auto h = corio::create_task(answer());  // runs concurrently, see create_task.hpp
+//     v += co_await h;
+//   }
+//
+// Threading: the awaiter resumes on the worker that finished the task (the same one for a task
+// that never suspends). Misuse — awaiting a task twice, or an empty/moved-from task — throws
+// corio::invalid_state_error from the co_await expression instead of being undefined.
+// Cancellation: a task has no cancellation of its own; it sees the cancellation of the spawned
+// task it runs inside (see join_handle.hpp).
+#include <corio/detail/promise.hpp>
+#include <corio/errors.hpp>
+
+#include <coroutine>
+#include <utility>
+
+namespace corio {
+
+template <class T = void>
+class [[nodiscard]] task {
+public:
+  using promise_type = detail::promise<T>;
+  using value_type = T;
+
+  task() noexcept = default;
+  explicit task(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
+  task(task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+  task& operator=(task&& other) noexcept {
+    if (this != &other) {
+      reset();
+      h_ = std::exchange(other.h_, {});
+    }
+    return *this;
+  }
+  task(const task&) = delete;
+  task& operator=(const task&) = delete;
+  ~task() { reset(); }
+
+  // True while the task owns a coroutine (not default-constructed, moved from or spawned).
+  bool valid() const noexcept { return static_cast<bool>(h_); }
+
+  struct awaiter {
+    std::coroutine_handle<promise_type> h;
+
+    bool await_ready() const {
+      if (!h) throw invalid_state_error("corio: co_await on an empty task (moved-from or spawned)");
+      if (h.promise().continuation_ || h.done())
+        throw invalid_state_error("corio: a task can be awaited only once");
+      return false;
+    }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+      h.promise().continuation_ = caller;
+      return detail::transfer(h);
+    }
+    decltype(auto) await_resume() { return h.promise().take(); }
+  };
+
+  awaiter operator co_await() & noexcept { return awaiter{h_}; }
+  awaiter operator co_await() && noexcept { return awaiter{h_}; }
+
+  // Gives up ownership of the coroutine (used by create_task and spawn).
+  std::coroutine_handle<promise_type> release() noexcept { return std::exchange(h_, {}); }
+
+private:
+  void reset() noexcept {
+    if (h_) std::exchange(h_, {}).destroy();
+  }
+  std::coroutine_handle<promise_type> h_{};
+};
+
+namespace detail {
+template <class T>
+task<T> promise<T>::get_return_object() noexcept {
+  return task<T>(std::coroutine_handle<promise<T>>::from_promise(*this));
+}
+template <class T>
+task<T&> promise<T&>::get_return_object() noexcept {
+  return task<T&>(std::coroutine_handle<promise<T&>>::from_promise(*this));
+}
+inline task<void> promise<void>::get_return_object() noexcept {
+  return task<void>(std::coroutine_handle<promise<void>>::from_promise(*this));
+}
+} // namespace detail
+
+} // namespace corio

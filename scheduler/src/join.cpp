@@ -1,0 +1,61 @@
+// The join protocol between a spawned task and its join_handle (see task_header.hpp for the
+// state bits). Each transition is one atomic read-modify-write, so whichever side acts second
+// sees what the first did: exactly one of them destroys the frame, exactly one frees the block.
+#include "scheduler_core.hpp"
+
+#include <corio/detail/promise.hpp>
+#include <corio/join_handle.hpp>
+#include <corio/scheduler.hpp>
+#include <corio/unhandled_exception.hpp>
+
+namespace corio::detail {
+
+namespace {
+
+void report_unretrieved(const std::exception_ptr* e) noexcept {
+  if (e && *e) report_unhandled_exception(*e, "Task exception was never retrieved");
+}
+
+} // namespace
+
+void check_join_from_same_runtime(task_header* task) {
+  registry_shard* shard = task->shard.load(std::memory_order_relaxed);
+  if (!shard) return; // unregistered: finished or destroyed by its runtime's shutdown
+  worker* w = worker::current();
+  // Compare without dereferencing: the shard of a foreign runtime may be going away.
+  bool same = w && (w->core().owns_worker_shard(shard) || shard == &w->core().foreign_registry);
+  if (!same)
+    throw runtime_error("corio: a join_handle can only be awaited by a task of the runtime that runs "
+                        "its task; use runtime::block_on from other threads");
+}
+
+std::coroutine_handle<> complete_spawned(promise_base& p, std::coroutine_handle<> self,
+                                         const std::exception_ptr* unretrieved) noexcept {
+  task_header* h = header_of(self.address());
+  auto prev = h->state.fetch_or(completed, std::memory_order_acq_rel);
+  if (prev & awaited) {
+    // Hand over to the awaiter on this worker: no queue round trip. (Awaiters always belong to
+    // this runtime: check_join_from_same_runtime.)
+    return transfer(p.continuation_);
+  }
+  if (!(prev & handle_live)) {
+    report_unretrieved(unretrieved);
+    self.destroy();
+  }
+  return std::noop_coroutine();
+}
+
+void release_join(std::coroutine_handle<> self, unretrieved_reader unretrieved) noexcept {
+  task_header* h = header_of(self.address());
+  auto prev = h->state.fetch_and(~handle_live, std::memory_order_acq_rel);
+  if (!(prev & frame_live)) { // destroyed unfinished by shutdown; only the block is left
+    release_block(h);
+    return;
+  }
+  if (prev & completed) {
+    report_unretrieved(unretrieved(self));
+    self.destroy();
+  }
+}
+
+} // namespace corio::detail

@@ -1,0 +1,172 @@
+#include "scheduler_core.hpp"
+
+#include <corio/scheduler.hpp>
+#include <corio/yield.hpp>
+
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+namespace corio {
+
+namespace detail {
+
+scheduler_core::scheduler_core(scheduler& o, scheduler_options opts)
+    : owner(o), options(opts), idle_state(opts.workers), foreign_registry(*this, nullptr) {}
+
+void scheduler_core::wake_one() noexcept {
+  std::size_t index;
+  if (idle_state.claim_sleeper(index)) workers[index]->unpark();
+}
+
+void scheduler_core::unpark_all() noexcept {
+  for (auto& w : workers) w->unpark();
+}
+
+bool scheduler_core::has_visible_work() const noexcept {
+  if (inject.size() > 0) return true;
+  for (auto& w : workers)
+    if (!w->queue().empty()) return true;
+  return false;
+}
+
+namespace {
+worker* own_worker(const scheduler_core& core) noexcept {
+  worker* w = worker::current();
+  return (w && &w->core() == &core) ? w : nullptr; // one TLS load and a compare
+}
+} // namespace
+
+void check_block_on_allowed(const scheduler& s) {
+  if (worker::current())
+    throw runtime_error("corio: block_on() called from a worker thread would deadlock it; "
+                        "co_await the task instead");
+  if (s.is_shut_down()) throw runtime_error("corio: block_on() on a runtime that was shut down");
+}
+
+} // namespace detail
+
+
+namespace {
+scheduler_options normalise(scheduler_options o) {
+  if (o.workers == 0) o.workers = std::thread::hardware_concurrency();
+  if (o.workers == 0) o.workers = 1;
+  return o;
+}
+} // namespace
+
+scheduler::scheduler(scheduler_options options)
+    : impl_(std::make_unique<impl>(*this, normalise(options))) {
+  auto& core = *impl_;
+  core.workers.reserve(core.options.workers);
+  for (std::size_t i = 0; i < core.options.workers; ++i)
+    core.workers.push_back(std::make_unique<detail::worker>(core, i));
+  for (auto& w : core.workers) w->start();
+}
+
+scheduler::~scheduler() {
+  if (detail::own_worker(*impl_)) {
+    fmt::print(stderr, "corio: a runtime was destroyed from one of its own worker threads; that "
+                       "would deadlock (a worker cannot join itself). Aborting.\n");
+    std::fflush(stderr);
+    std::abort();
+  }
+  shutdown();
+}
+
+bool scheduler::is_shut_down() const noexcept {
+  std::lock_guard lock(detail::registry_mutex());
+  return impl_->closed;
+}
+
+std::size_t scheduler::worker_count() const noexcept { return impl_->workers.size(); }
+
+void scheduler::schedule(std::coroutine_handle<> h) noexcept {
+  if (auto* w = detail::own_worker(*impl_)) {
+    w->schedule_local(h);
+    return;
+  }
+  impl_->inject.push(h);
+  impl_->notify_one();
+}
+
+void scheduler::schedule_batch(std::span<const std::coroutine_handle<>> hs) noexcept {
+  if (hs.empty()) return;
+  if (auto* w = detail::own_worker(*impl_)) {
+    for (auto h : hs) w->schedule_local(h);
+    return;
+  }
+  impl_->inject.push_batch(hs.data(), hs.size());
+  impl_->notify_one();
+}
+
+void scheduler::shutdown() {
+  auto& core = *impl_;
+  if (detail::own_worker(core))
+    throw runtime_error("corio: shutdown() called from one of the runtime's own workers would "
+                        "deadlock; call it from the thread that owns the runtime");
+  {
+    std::lock_guard lock(detail::registry_mutex());
+    if (core.closed) return;
+    core.closed = true; // 1. no new spawns from other threads
+  }
+  // 2. Workers finish their current step and leave their loops.
+  core.stopping.store(true, std::memory_order_release);
+  core.unpark_all();
+  for (auto& w : core.workers) w->join();
+  // 3. Nothing runs any more: adopt every registry shard and destroy every task that did not
+  //    finish. Finished tasks whose join_handles are still held elsewhere are unregistered, so
+  //    dropping those handles later never touches this (possibly destroyed) scheduler.
+  //    Destroying one task never destroys another unfinished spawned task (frames only own
+  //    nested tasks and join_handles, and a handle never destroys an unfinished task), so the
+  //    collected list stays valid while we go through it.
+  std::lock_guard lock(detail::registry_mutex());
+  core.adopted = true;
+  std::vector<detail::registry_shard*> shards;
+  for (auto& w : core.workers) shards.push_back(&w->registry());
+  shards.push_back(&core.foreign_registry);
+  std::vector<detail::task_header*> unfinished;
+  for (auto* s : shards) {
+    s->drain_remote();
+    s->for_each([&](detail::task_header* h) {
+      if (h->state.load(std::memory_order_acquire) & detail::completed)
+        s->unlink(h); // parked at its final suspend point for its handle, which frees it
+      else
+        unfinished.push_back(h);
+    });
+  }
+  for (auto* h : unfinished) std::coroutine_handle<>::from_address(detail::frame_of(h)).destroy();
+  for (auto* s : shards) s->drain_remote();
+  // 4. Whatever is still queued refers to destroyed frames or was never going to run.
+  core.inject.clear();
+}
+
+scheduler_metrics scheduler::metrics() const {
+  scheduler_metrics m;
+  auto& core = *impl_;
+  m.workers.resize(core.workers.size());
+  std::uint64_t spawned = core.foreign_spawned.load(std::memory_order_relaxed);
+  std::size_t alive = core.foreign_registry.size();
+  for (std::size_t i = 0; i < core.workers.size(); ++i) {
+    core.workers[i]->fill_metrics(m.workers[i]);
+    spawned += core.workers[i]->spawned();
+    alive += core.workers[i]->registry().size();
+  }
+  m.global_queue_depth = core.inject.size();
+  m.tasks_spawned = spawned;
+  m.tasks_alive = alive;
+  return m;
+}
+
+} // namespace corio
+
+namespace corio::detail {
+bool yield_to_worker(std::coroutine_handle<> h) noexcept {
+  worker* w = worker::current();
+  if (!w) return false;
+  w->yield_task(h);
+  return true;
+}
+} // namespace corio::detail

@@ -1,0 +1,53 @@
+#pragma once
+// The state a scheduler's workers share: the global queue, the idle bookkeeping, the foreign
+// registry shard and the stop flags. corio::scheduler is a thin owner of this.
+#include "idle.hpp"
+#include "inject_queue.hpp"
+#include "task_registry.hpp"
+#include "worker.hpp"
+
+#include <corio/scheduler.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace corio::detail {
+
+struct scheduler_core {
+  scheduler_core(scheduler& owner, scheduler_options opts);
+
+  // Wakes one parked worker if nobody is searching for work (cheap when nobody sleeps).
+  void notify_one() noexcept {
+    if (idle_state.should_wake()) [[unlikely]]
+      wake_one();
+  }
+  void wake_one() noexcept;
+  void unpark_all() noexcept;
+  bool has_visible_work() const noexcept;
+  bool owns_worker_shard(const registry_shard* s) const noexcept {
+    for (auto& w : workers)
+      if (&w->registry() == s) return true;
+    return false;
+  }
+
+  scheduler& owner;
+  scheduler_options options;
+  std::vector<std::unique_ptr<worker>> workers;
+  inject_queue inject;
+  idle idle_state;
+  registry_shard foreign_registry;   // under registry_mutex()
+  std::atomic<std::uint64_t> foreign_spawned{0};
+  std::atomic<bool> stopping{false}; // workers leave their loop
+  bool closed = false;               // no more spawns; under registry_mutex()
+  bool adopted = false;              // shutdown owns every shard now; under registry_mutex()
+};
+
+} // namespace corio::detail
+
+namespace corio {
+struct scheduler::impl : detail::scheduler_core {
+  using scheduler_core::scheduler_core;
+};
+} // namespace corio

@@ -1,0 +1,54 @@
+#include "task_registry.hpp"
+
+#include "scheduler_core.hpp"
+#include "worker.hpp"
+
+#include <corio/detail/frame_alloc.hpp>
+
+namespace corio::detail {
+
+std::recursive_mutex& registry_mutex() noexcept {
+  static std::recursive_mutex m;
+  return m;
+}
+
+void registry_shard::drain_remote() noexcept {
+  task_header* h = remote_.exchange(nullptr, std::memory_order_acquire);
+  while (h) {
+    task_header* next = remote_next(h);
+    unlink(h);
+    finish_free(h);
+    h = next;
+  }
+}
+
+void unregister_task(task_header* h) noexcept {
+  registry_shard* s = h->shard.load(std::memory_order_relaxed);
+  if (worker* w = worker::current()) {
+    // Compare pointers only: s is dereferenced below only when it belongs to this worker's own
+    // (running, hence not shutting down) scheduler, or under the registry mutex.
+    if (s == &w->registry()) {
+      s->unlink(h);
+      finish_free(h);
+      return;
+    }
+    if (w->core().owns_worker_shard(s)) {
+      s->push_remote(h); // its owner unlinks and frees it
+      return;
+    }
+  }
+  std::lock_guard lock(registry_mutex());
+  s = h->shard.load(std::memory_order_relaxed);
+  if (!s) { // shutdown unregistered it meanwhile
+    finish_free(h);
+    return;
+  }
+  if (!s->owner() || s->core().adopted) {
+    s->unlink(h);
+    finish_free(h);
+    return;
+  }
+  s->push_remote(h);
+}
+
+} // namespace corio::detail

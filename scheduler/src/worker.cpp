@@ -1,0 +1,294 @@
+#include "worker.hpp"
+
+#include "scheduler_core.hpp"
+
+#include <corio/detail/stack_guard.hpp>
+#include <corio/metrics.hpp>
+
+#include <pthread.h>
+
+#include <chrono>
+
+namespace corio::detail {
+
+constinit thread_local char* stack_limit = nullptr;
+constinit thread_local worker* current_worker_tls = nullptr;
+constinit thread_local scheduler* current_scheduler_tls = nullptr;
+
+namespace {
+
+// Go's value: a prime, so the global-queue check does not fall into step with a workload's own
+// period, and often enough that I/O completions wait at most ~61 steps behind local work.
+constexpr std::uint32_t global_queue_interval = 61;
+// A LIFO queue alone would let a worker that always has newer work starve its oldest task
+// forever (with one worker nobody steals it), so when the oldest task has sat at the head for
+// this long, it runs next. Not more often: in fork-join code the oldest task is the largest
+// pending subtree, and taking it early expands breadth first. Popping the head every 31 or even
+// 1024 steps made skynet spill 1.4-1.6M of its 1.1M tasks to the global queue and run 40-80%
+// slower (bench_skynet, 1 and 2 workers); a bound of 1 ms still spilled 60k tasks (100 head pops
+// in a 0.1 s run), 10 ms none. asyncio flags a step as slow only past 100 ms.
+constexpr auto max_head_wait = std::chrono::milliseconds(10);
+// tokio's cap: running the LIFO slot a few times in a row is enough for message-passing
+// locality; more lets two tasks that wake each other starve everything queued behind them.
+constexpr unsigned max_lifo_streak = 3;
+// Bytes of native stack a chain of symmetric transfers may use before the rest is deferred to
+// the worker loop (stack_guard.hpp). 256 KiB is >5,000 transfers even unoptimised, far more than
+// any real chain, and stays under TSan's 65,536-call shadow-stack limit.
+constexpr std::size_t transfer_stack_budget = 256 * 1024;
+
+void set_stack_limit() noexcept {
+  char* here = static_cast<char*>(__builtin_frame_address(0));
+  char* low = nullptr;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* addr = nullptr;
+    std::size_t size = 0;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) low = static_cast<char*>(addr);
+    pthread_attr_destroy(&attr);
+  }
+  std::size_t budget = transfer_stack_budget;
+  // Never plan to use more than half of what is left (tiny stacks under some sanitizers).
+  if (low && static_cast<std::size_t>(here - low) / 2 < budget) budget = static_cast<std::size_t>(here - low) / 2;
+  stack_limit = here - budget;
+}
+} // namespace
+
+void defer_to_worker(std::coroutine_handle<> h) noexcept {
+  // Only reached on a worker (stack_limit is null elsewhere).
+  current_worker_tls->defer(h);
+}
+
+worker::worker(scheduler_core& core, std::size_t index)
+    : core_(core), index_(index), registry_(core, this), rng_(static_cast<std::uint32_t>(index * 0x9E3779B9u + 1)) {}
+
+void worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+std::uint32_t worker::next_random() noexcept {
+  // xorshift32: victim selection only needs to be cheap and not in lock-step across workers.
+  rng_ ^= rng_ << 13;
+  rng_ ^= rng_ >> 17;
+  rng_ ^= rng_ << 5;
+  return rng_;
+}
+
+void worker::spill(std::coroutine_handle<> h) noexcept {
+  // Full: move the oldest half to the global queue in one batch, then retry locally.
+  std::coroutine_handle<> batch[run_queue::capacity / 2 + 1];
+  std::size_t n = queue_.take_oldest_half(batch);
+  overflows_.add();
+  if (n > 0 && queue_.push_back(h)) {
+    core_.inject.push_batch(batch, n);
+  } else {
+    batch[n++] = h;
+    core_.inject.push_batch(batch, n);
+  }
+}
+
+void worker::schedule_local(std::coroutine_handle<> h) noexcept {
+  if (!lifo_) {
+    lifo_ = h;
+    return;
+  }
+  push_or_spill(std::exchange(lifo_, h));
+  core_.notify_one();
+}
+
+} // namespace corio::detail
+
+namespace corio {
+
+// Here rather than in scheduler.cpp so the worker path inlines: it is half of every spawn.
+void scheduler::spawn_task(detail::promise_base&, std::coroutine_handle<> h) {
+  auto* header = detail::header_of(h.address());
+  auto& core = *impl_;
+  if (auto* w = detail::worker::current(); w && &w->core() == &core) [[likely]] {
+    w->registry_.link(header);
+    w->spawned_.add();
+    w->push_or_spill(h); // the queue's tail: runs next here (depth-first), stolen last
+    core.notify_one();
+    return;
+  }
+  {
+    std::lock_guard lock(detail::registry_mutex());
+    if (core.closed) throw runtime_error("corio: spawn() on a runtime that was shut down");
+    core.foreign_registry.link(header);
+    core.foreign_spawned.fetch_add(1, std::memory_order_relaxed);
+    core.inject.push(h);
+  }
+  core.notify_one();
+}
+
+} // namespace corio
+
+namespace corio::detail {
+
+void worker::yield_task(std::coroutine_handle<> h) noexcept {
+  if (!queue_.push_front(h)) core_.inject.push(h);
+  core_.notify_one();
+}
+
+void worker::unpark() noexcept {
+  park_token_.store(1, std::memory_order_release);
+  park_token_.notify_one();
+}
+
+std::coroutine_handle<> worker::take_global() noexcept {
+  std::size_t avail = core_.inject.size();
+  if (avail == 0) return {};
+  // Go's share: an even split across workers plus one, capped so the local queue keeps room.
+  std::size_t want = avail / core_.workers.size() + 1;
+  std::size_t room = run_queue::capacity - queue_.size();
+  if (want > room / 2 + 1) want = room / 2 + 1;
+  if (want > 64) want = 64;
+  std::coroutine_handle<> batch[64];
+  std::size_t n = core_.inject.pop_batch(batch, want);
+  if (n == 0) return {};
+  global_pops_.add(n);
+  if (n > 1) {
+    if (!queue_.push_back_batch(batch + 1, static_cast<std::uint16_t>(n - 1)))
+      for (std::size_t i = 1; i < n; ++i) push_or_spill(batch[i]);
+    core_.notify_one();
+  }
+  return batch[0];
+}
+
+std::coroutine_handle<> worker::next_local() noexcept {
+  ++tick_;
+  if (tick_ % global_queue_interval == 0) [[unlikely]] {
+    if (registry_.has_remote()) registry_.drain_remote();
+    // One task only, as Go does: a batch would push old global work on top of the local queue,
+    // and in fork-join code that is work that should run last (it was spilled from the bottom).
+    std::coroutine_handle<> h;
+    if (core_.inject.pop_batch(&h, 1) == 1) {
+      global_pops_.add();
+      return h;
+    }
+    if (auto stale = take_stale_head()) return stale;
+  }
+  if (lifo_) {
+    if (lifo_streak_ < max_lifo_streak) {
+      ++lifo_streak_;
+      lifo_hits_.add();
+      return std::exchange(lifo_, {});
+    }
+    auto h = std::exchange(lifo_, {});
+    if (!queue_.push_front(h)) core_.inject.push(h);
+  }
+  lifo_streak_ = 0;
+  if (auto h = queue_.pop_back()) return h;
+  return take_global();
+}
+
+std::coroutine_handle<> worker::take_stale_head() noexcept {
+  std::uint16_t head = queue_.head_position();
+  auto now = std::chrono::steady_clock::now();
+  if (head != watched_head_ || queue_.empty()) {
+    watched_head_ = head;
+    head_seen_at_ = now;
+    return {};
+  }
+  if (now - head_seen_at_ < max_head_wait) return {};
+  head_seen_at_ = now;
+  auto h = queue_.pop_front();
+  watched_head_ = queue_.head_position();
+  return h;
+}
+
+std::coroutine_handle<> worker::steal_from_others() noexcept {
+  const std::size_t n = core_.workers.size();
+  if (n < 2) return {};
+  std::size_t start = next_random() % n;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t v = (start + i) % n;
+    if (v == index_) continue;
+    std::size_t moved = 0;
+    if (auto h = core_.workers[v]->queue_.steal_into(queue_, moved)) {
+      stolen_.add(moved);
+      steal_ops_.add();
+      return h;
+    }
+  }
+  return {};
+}
+
+std::coroutine_handle<> worker::search() noexcept {
+  if (!searching_) searching_ = core_.idle_state.try_start_search();
+  if (searching_) {
+    const auto deadline = std::chrono::steady_clock::now() + core_.options.spin_before_park;
+    do {
+      std::coroutine_handle<> h = take_global();
+      if (!h) h = steal_from_others();
+      if (h) return h; // run() stops the search (and may wake another searcher)
+      if (core_.stopping.load(std::memory_order_relaxed)) break;
+      for (int i = 0; i < 16; ++i) __builtin_ia32_pause();
+    } while (std::chrono::steady_clock::now() < deadline);
+  }
+  park();
+  return {};
+}
+
+void worker::park() noexcept {
+  if (registry_.has_remote()) registry_.drain_remote();
+  bool last = core_.idle_state.transition_to_parked(index_, searching_);
+  searching_ = false;
+  if (last && core_.has_visible_work()) core_.notify_one();
+  parks_.add();
+  for (;;) {
+    while (park_token_.exchange(0, std::memory_order_acquire) == 0) park_token_.wait(0, std::memory_order_acquire);
+    if (core_.stopping.load(std::memory_order_acquire)) return;
+    if (!core_.idle_state.is_sleeping(index_)) break; // a real wake-up, not a stale token
+  }
+  unparks_.add();
+  searching_ = true; // the waker counted us as a searcher
+}
+
+void worker::run() {
+  current_worker_tls = this;
+  current_scheduler_tls = &core_.owner;
+  set_stack_limit();
+  if (frame_pool_enabled()) install_frame_cache(&frames_);
+  while (!core_.stopping.load(std::memory_order_acquire)) {
+    auto h = next_local();
+    if (!h) {
+      h = search();
+      if (!h) continue;
+    }
+    if (searching_) [[unlikely]] {
+      // Woken as a searcher and found work in the queues: stop counting as one, and if we were
+      // the last, wake another so someone keeps looking while we run.
+      searching_ = false;
+      if (core_.idle_state.stop_search()) core_.notify_one();
+    }
+    polled_.add();
+    h.resume();
+  }
+  if (searching_) {
+    core_.idle_state.stop_search();
+    searching_ = false;
+  }
+  registry_.drain_remote();
+  install_frame_cache(nullptr);
+  stack_limit = nullptr;
+  current_scheduler_tls = nullptr;
+  current_worker_tls = nullptr;
+}
+
+void worker::fill_metrics(worker_metrics& m) const {
+  m.polled = polled_.get();
+  m.stolen = stolen_.get();
+  m.steal_operations = steal_ops_.get();
+  m.parks = parks_.get();
+  m.unparks = unparks_.get();
+  m.overflows = overflows_.get();
+  m.lifo_hits = lifo_hits_.get();
+  m.global_pops = global_pops_.get();
+  m.local_queue_depth = queue_.size();
+}
+
+} // namespace corio::detail

@@ -1,0 +1,99 @@
+#pragma once
+// One worker thread of a scheduler and the state only it owns. See scheduler/README.md for the
+// order in which a worker looks for work and why.
+#include <corio/detail/frame_cache.hpp>
+#include "run_queue.hpp"
+#include "task_registry.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+
+namespace corio {
+struct worker_metrics;
+class scheduler;
+}
+
+namespace corio::detail {
+
+struct scheduler_core;
+class worker;
+extern constinit thread_local worker* current_worker_tls;
+
+// A counter written only by its worker and read by metrics snapshots: a relaxed load+store
+// instead of an atomic read-modify-write keeps it to a plain add on the hot path.
+class owned_counter {
+public:
+  void add(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+private:
+  std::atomic<std::uint64_t> v_{0};
+};
+
+class alignas(64) worker {
+public:
+  worker(scheduler_core& core, std::size_t index);
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  void start();
+  void join();
+
+  // Called on this worker's own thread.
+  void schedule_local(std::coroutine_handle<> h) noexcept;  // a wake-up: LIFO slot
+  void yield_task(std::coroutine_handle<> h) noexcept;      // behind all queued work
+  void defer(std::coroutine_handle<> h) noexcept { schedule_local(h); }
+
+  // Called from the parking protocol (any thread).
+  void unpark() noexcept;
+
+  run_queue& queue() noexcept { return queue_; }
+  registry_shard& registry() noexcept { return registry_; }
+  scheduler_core& core() noexcept { return core_; }
+  std::size_t index() const noexcept { return index_; }
+  void fill_metrics(worker_metrics& m) const;
+  std::uint64_t spawned() const noexcept { return spawned_.get(); }
+
+  // The worker running on the calling thread, if any.
+  static worker* current() noexcept { return current_worker_tls; }
+
+private:
+  friend class corio::scheduler; // spawn_task's fast path
+  void run();
+  std::coroutine_handle<> next_local() noexcept;
+  std::coroutine_handle<> take_global() noexcept;
+  std::coroutine_handle<> take_stale_head() noexcept;
+  std::coroutine_handle<> steal_from_others() noexcept;
+  std::coroutine_handle<> search() noexcept;
+  void park() noexcept;
+  void push_or_spill(std::coroutine_handle<> h) noexcept {
+    if (!queue_.push_back(h)) [[unlikely]]
+      spill(h);
+  }
+  void spill(std::coroutine_handle<> h) noexcept;
+  std::uint32_t next_random() noexcept;
+
+  scheduler_core& core_;
+  const std::size_t index_;
+  run_queue queue_;
+  registry_shard registry_;
+  frame_cache frames_;
+  std::coroutine_handle<> lifo_{};
+  unsigned lifo_streak_ = 0;
+  std::uint32_t tick_ = 0;
+  std::uint32_t rng_;
+  bool searching_ = false;
+  std::uint16_t watched_head_ = 0;                    // fairness: the head we saw last,
+  std::chrono::steady_clock::time_point head_seen_at_; // and since when
+  alignas(64) std::atomic<std::uint32_t> park_token_{0};
+  std::thread thread_;
+
+  owned_counter polled_, stolen_, steal_ops_, parks_, unparks_, overflows_, lifo_hits_,
+      global_pops_, spawned_;
+};
+
+} // namespace corio::detail

@@ -1,0 +1,121 @@
+// White-box stress of the lock-free local run queue with 4 slots, where wrap-around, full and
+// empty states and owner/thief races are hit constantly. Run under TSan by tools/test.
+#include "run_queue.hpp"
+
+#include <support/test_support.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using small_queue = corio::detail::basic_run_queue<4>;
+
+std::coroutine_handle<> token(std::uintptr_t i) {
+  // Fake handles: the queue never resumes what it stores, it only moves it around.
+  return std::coroutine_handle<>::from_address(reinterpret_cast<void*>(i << 4));
+}
+std::uintptr_t id(std::coroutine_handle<> h) { return reinterpret_cast<std::uintptr_t>(h.address()) >> 4; }
+
+} // namespace
+
+TEST_CASE("run_queue: owner pops newest first, thieves take the oldest half", "[run_queue]") {
+  small_queue q, thief;
+  REQUIRE(q.push_back(token(1)));
+  REQUIRE(q.push_back(token(2)));
+  REQUIRE(q.push_back(token(3)));
+  REQUIRE(q.push_back(token(4)));
+  REQUIRE_FALSE(q.push_back(token(5))); // full
+  std::size_t moved = 0;
+  auto h = q.steal_into(thief, moved);
+  REQUIRE(moved == 2);                       // half
+  REQUIRE(id(h) == 2);                        // of the oldest two, the thief runs the newer
+  REQUIRE(id(thief.pop_back()) == 1);
+  REQUIRE(id(q.pop_back()) == 4);             // owner: LIFO
+  REQUIRE(id(q.pop_front()) == 3);            // fairness pop: oldest
+  REQUIRE(q.pop_back().address() == nullptr); // empty
+  REQUIRE(q.push_front(token(9)));
+  REQUIRE(q.push_back(token(10)));
+  REQUIRE(id(q.pop_front()) == 9);
+  REQUIRE(id(q.pop_back()) == 10);
+}
+
+TEST_CASE("run_queue: spilling the oldest half when full", "[run_queue]") {
+  small_queue q;
+  for (std::uintptr_t i = 1; i <= 4; ++i) REQUIRE(q.push_back(token(i)));
+  std::coroutine_handle<> out[2];
+  REQUIRE(q.take_oldest_half(out) == 2);
+  REQUIRE(id(out[0]) == 1);
+  REQUIRE(id(out[1]) == 2);
+  REQUIRE(q.size() == 2);
+  std::coroutine_handle<> batch[2] = {token(5), token(6)};
+  REQUIRE(q.push_back_batch(batch, 2));
+  REQUIRE_FALSE(q.push_back_batch(batch, 1));
+}
+
+TEST_CASE("run_queue: every item is taken exactly once under owner/thief races", "[run_queue][stress]") {
+  const std::uintptr_t items = corio_test::scaled(400'000, 4);
+  small_queue owner_q;
+  constexpr int thieves = 3;
+  std::vector<small_queue> thief_q(thieves);
+  std::vector<std::atomic<std::uint8_t>> seen(items + 1);
+  std::atomic<bool> done{false};
+  std::atomic<std::uintptr_t> taken{0};
+  std::atomic<int> errors{0}; // Catch2's assertions are not thread-safe: count, check at the end
+
+  auto take = [&](std::coroutine_handle<> h) {
+    auto i = id(h);
+    if (i < 1 || i > items || seen[i].fetch_add(1) != 0) errors.fetch_add(1); // never twice
+    taken.fetch_add(1);
+  };
+
+  std::vector<std::thread> ts;
+  for (int t = 0; t < thieves; ++t)
+    ts.emplace_back([&, t] {
+      auto& mine = thief_q[static_cast<std::size_t>(t)];
+      while (!done.load()) {
+        std::size_t moved = 0;
+        if (auto h = owner_q.steal_into(mine, moved)) {
+          take(h);
+          while (auto more = mine.pop_back()) take(more);
+        }
+      }
+    });
+
+  std::uintptr_t next = 1;
+  std::vector<std::coroutine_handle<>> spill;
+  while (next <= items) {
+    // Owner: a burst of pushes (spilling the oldest half when full), then some pops from both ends.
+    for (int k = 0; k < 3 && next <= items; ++k, ++next) {
+      if (!owner_q.push_back(token(next))) {
+        std::coroutine_handle<> out[2];
+        std::size_t n = owner_q.take_oldest_half(out);
+        for (std::size_t j = 0; j < n; ++j) take(out[j]);
+        if (!owner_q.push_back(token(next))) take(token(next));
+      }
+    }
+    if (next % 5 == 0) {
+      if (!owner_q.push_front(token(next)))
+        take(token(next));
+      ++next;
+    }
+    if (auto h = owner_q.pop_back()) take(h);
+    if (next % 7 == 0)
+      if (auto h = owner_q.pop_front()) take(h);
+  }
+  while (auto h = owner_q.pop_back()) take(h);
+  // Thieves may still hold items in flight; wait until everything is accounted for.
+  while (taken.load() < items) std::this_thread::yield();
+  done = true;
+  for (auto& t : ts) t.join();
+  REQUIRE(errors.load() == 0);
+  REQUIRE(taken.load() == items);
+  std::uintptr_t once = 0;
+  for (std::uintptr_t i = 1; i <= items; ++i) once += seen[i].load() == 1;
+  REQUIRE(once == items);
+}
