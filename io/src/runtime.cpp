@@ -1,4 +1,10 @@
+#include <corio/detail/io_service.hpp>
 #include <corio/runtime.hpp>
+
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 namespace corio {
 
@@ -11,10 +17,34 @@ scheduler_options scheduler_part(const runtime_options& o) {
 }
 } // namespace
 
-runtime::runtime(runtime_options options) : scheduler_(scheduler_part(options)) {}
+runtime::runtime(runtime_options options) : io_(nullptr), scheduler_(scheduler_part(options)) {
+  io_ = std::make_unique<detail::io_service>(scheduler_, options.io_threads, options.io_context);
+  scheduler_.set_context(this);
+  io_->start();
+}
 
-runtime::~runtime() = default; // the scheduler's destructor shuts down (or aborts on a worker)
+runtime::~runtime() {
+  if (scheduler::current() == &scheduler_) {
+    fmt::print(stderr, "corio: a runtime was destroyed from one of its own worker threads; that "
+                       "would deadlock (a worker cannot join itself). Aborting.\n");
+    std::fflush(stderr);
+    std::abort();
+  }
+  shutdown();
+}
 
-void runtime::shutdown() { scheduler_.shutdown(); }
+void runtime::shutdown() {
+  // Workers first (nothing new is started), then the I/O threads (no completion arrives while
+  // frames are destroyed), then the unfinished tasks themselves.
+  scheduler_.shutdown([this] { io_->stop(); });
+}
+
+asio::io_context& runtime::io_context(std::size_t index) noexcept { return io_->context(index); }
+std::size_t runtime::io_thread_count() const noexcept { return io_->size(); }
+
+runtime* runtime::current() noexcept {
+  scheduler* s = scheduler::current();
+  return s ? static_cast<runtime*>(s->context()) : nullptr;
+}
 
 } // namespace corio

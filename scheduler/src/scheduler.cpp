@@ -102,7 +102,7 @@ void scheduler::schedule_batch(std::span<const std::coroutine_handle<>> hs) noex
   impl_->notify_one();
 }
 
-void scheduler::shutdown() {
+void scheduler::shutdown(std::function<void()> after_workers_stopped) {
   auto& core = *impl_;
   if (detail::own_worker(core))
     throw runtime_error("corio: shutdown() called from one of the runtime's own workers would "
@@ -116,6 +116,7 @@ void scheduler::shutdown() {
   core.stopping.store(true, std::memory_order_release);
   core.unpark_all();
   for (auto& w : core.workers) w->join();
+  if (after_workers_stopped) after_workers_stopped();
   // 3. Nothing runs any more: adopt every registry shard and destroy every task that did not
   //    finish. Finished tasks whose join_handles are still held elsewhere are unregistered, so
   //    dropping those handles later never touches this (possibly destroyed) scheduler.

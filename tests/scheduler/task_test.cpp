@@ -162,3 +162,33 @@ TEST_CASE("task: 10,000,000 sequential synchronous co_awaits do not overflow the
   const long n = static_cast<long>(corio_test::scaled(10'000'000));
   REQUIRE(s.block_on(sequential(n)) == n);
 }
+
+namespace {
+// Guards against a GCC 12 miscompile corio's code is written around: co_await on a braced
+// aggregate temporary with non-trivial members destroyed it twice. corio's own awaiters that
+// own resources have constructors; this checks the pattern they use stays balanced.
+struct owning_awaiter {
+  explicit owning_awaiter(std::shared_ptr<int> k) : keep(std::move(k)) {}
+  std::shared_ptr<int> keep;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) { corio::scheduler::current()->schedule(h); }
+  int await_resume() const noexcept { return *keep; }
+};
+corio::task<int> await_owning(std::shared_ptr<int> p) {
+  int n = 0;
+  for (int i = 0; i < 3; ++i) {
+    try {
+      n += co_await owning_awaiter{p};
+    } catch (...) {
+    }
+  }
+  co_return n;
+}
+} // namespace
+
+TEST_CASE("task: temporaries in co_await expressions are destroyed exactly once", "[task]") {
+  corio::scheduler s({.workers = 1});
+  auto p = std::make_shared<int>(2);
+  REQUIRE(s.block_on(await_owning(p)) == 6);
+  REQUIRE(p.use_count() == 1);
+}

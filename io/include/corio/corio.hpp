@@ -10,10 +10,17 @@
 #include <corio/gather.hpp>
 #include <corio/join_handle.hpp>
 #include <corio/metrics.hpp>
+#include <corio/open_connection.hpp>
 #include <corio/outcome.hpp>
 #include <corio/run.hpp>
 #include <corio/runtime.hpp>
+#include <corio/io_errors.hpp>
 #include <corio/scheduler.hpp>
+#include <corio/server.hpp>
+#include <corio/stream_reader.hpp>
+#include <corio/stream_writer.hpp>
+#include <corio/timer.hpp>
 #include <corio/task.hpp>
 #include <corio/unhandled_exception.hpp>
+#include <corio/use_task.hpp>
 #include <corio/yield.hpp>

@@ -1,9 +1,9 @@
 #pragma once
 // corio::runtime: everything a corio program runs on, in one object — the work-stealing
-// scheduler (and, as they land, the I/O thread and the CPU pool). For servers that embed corio;
+// scheduler and the I/O thread(s) (and, as it lands, the CPU pool). For servers that embed corio;
 // small programs use corio::run (run.hpp).
 //
-//   corio::runtime rt({.workers = 4});
+//   corio::runtime rt({.workers = 4, .io_threads = 2});
 //   auto h = rt.spawn(background_job());     // thread-safe, from any thread
 //   int v = rt.block_on(main_task());        // from a non-worker thread
 //   rt.shutdown();                           // also done by the destructor
@@ -17,14 +17,30 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
+
+namespace asio {
+class io_context;
+}
 
 namespace corio {
+
+namespace detail {
+class io_service;
+}
 
 struct runtime_options {
   // Scheduler worker threads; 0 means std::thread::hardware_concurrency().
   std::size_t workers = 0;
   // How long an idle worker keeps looking for work before parking (see scheduler_options).
   std::chrono::microseconds spin_before_park{50};
+  // I/O threads, each running its own asio::io_context; sockets are spread over them. One is
+  // enough until a single thread's reactor becomes the limit (~190k requests/s).
+  std::size_t io_threads = 1;
+  // An io_context the application runs itself (a server that already has one): corio then starts
+  // no I/O thread and puts its sockets and timers on this context. Completions are handed to the
+  // scheduler from whichever threads run it.
+  asio::io_context* io_context = nullptr;
 };
 
 class runtime {
@@ -47,14 +63,27 @@ public:
     return scheduler_.spawn(std::move(t));
   }
 
-  // Stops accepting spawns, stops the workers after their current step, joins them, and
-  // destroys every unfinished task (their handles report cancelled_error). Idempotent.
+  // Stops accepting spawns, stops the workers after their current step, then the I/O threads,
+  // and destroys every unfinished task (their handles report cancelled_error). Idempotent.
   void shutdown();
 
   scheduler_metrics metrics() const { return scheduler_.metrics(); }
   corio::scheduler& get_scheduler() noexcept { return scheduler_; }
 
+  // The io_context of I/O thread `index` (or the application's), for user Asio objects that
+  // should complete through corio (see use_task.hpp).
+  asio::io_context& io_context(std::size_t index = 0) noexcept;
+  std::size_t io_thread_count() const noexcept;
+
+  // The runtime whose worker runs the calling thread, or nullptr.
+  static runtime* current() noexcept;
+
+  detail::io_service& io() noexcept { return *io_; }
+
 private:
+  // Declared first so it is destroyed last: sockets and timers die with the tasks that own
+  // them, during shutdown, while their io_context still exists.
+  std::unique_ptr<detail::io_service> io_;
   corio::scheduler scheduler_;
 };
 

@@ -144,8 +144,13 @@ task<gather_tuple_t<Settled, S...>> gather_tuple(std::tuple<S...> args) {
   std::exception_ptr spawn_error;
   std::size_t started = 0;
   try {
+    // Spawned last to first: a worker runs its newest task first, so on one worker the branches
+    // start in argument order (as asyncio's do), while idle workers steal from the other end.
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((spawn_detached(sched, gather_branch<S>(std::get<I>(args), std::get<I>(slots), st, I)), ++started), ...);
+      ((spawn_detached(sched, gather_branch<std::tuple_element_t<n - 1 - I, std::tuple<S...>>>(
+                                  std::get<n - 1 - I>(args), std::get<n - 1 - I>(slots), st, n - 1 - I)),
+        ++started),
+       ...);
     }(std::index_sequence_for<S...>{});
   } catch (...) {
     spawn_error = std::current_exception();
@@ -185,8 +190,11 @@ task<gather_vector_t<Settled, E>> gather_vector(std::vector<E> items) {
   std::exception_ptr spawn_error;
   std::size_t started = 0;
   try {
-    for (; started < n; ++started)
-      spawn_detached(sched, gather_branch<E>(items[started], slots[started], st, started));
+    // Last to first, so a worker running newest-first starts them in order (see above).
+    for (; started < n; ++started) {
+      std::size_t i = n - 1 - started;
+      spawn_detached(sched, gather_branch<E>(items[i], slots[i], st, i));
+    }
   } catch (...) {
     spawn_error = std::current_exception();
     st.remaining.fetch_sub(n - started, std::memory_order_acq_rel);

@@ -7,6 +7,7 @@
 //   int v = b.value();  // rethrows b's exception, exactly as thrown
 #include <exception>
 #include <functional>
+#include <memory>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -39,6 +40,7 @@ public:
       return T(std::move(std::get<0>(v_)));
   }
   decltype(auto) operator*() & { return value(); }
+  auto* operator->() { return std::addressof(value()); }
 
   // The exception, or nullptr when there is a value.
   std::exception_ptr error() const noexcept { return has_value() ? nullptr : std::get<1>(v_); }

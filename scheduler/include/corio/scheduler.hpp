@@ -23,6 +23,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -62,7 +63,9 @@ public:
   // Stops the workers after their current step, joins them and destroys every task that has
   // not finished (their join_handles then report cancelled_error). Idempotent. Throws
   // corio::runtime_error when called from one of this scheduler's workers.
-  void shutdown();
+  // `after_workers_stopped` runs between the two halves (the runtime stops its I/O threads there,
+  // so no completion arrives while frames are destroyed).
+  void shutdown(std::function<void()> after_workers_stopped = {});
   bool is_shut_down() const noexcept;
 
   std::size_t worker_count() const noexcept;
@@ -76,6 +79,11 @@ public:
   // The scheduler whose worker is running the calling thread, or nullptr.
   static scheduler* current() noexcept { return detail::current_scheduler(); }
 
+  // An opaque pointer for the layer that owns this scheduler (corio::runtime sets itself here,
+  // so code running on a worker can find its runtime's I/O threads).
+  void* context() const noexcept { return context_; }
+  void set_context(void* c) noexcept { context_ = c; }
+
   // Internal: registers a spawned task and queues it (create_task/spawn).
   void spawn_task(detail::promise_base& p, std::coroutine_handle<> h);
 
@@ -83,6 +91,7 @@ public:
 
 private:
   std::unique_ptr<impl> impl_;
+  void* context_ = nullptr;
 };
 
 namespace detail {
@@ -137,18 +146,21 @@ struct finish_on_exit {
 template <class T>
 task<void> block_on_driver(task<T> t, blocking_result<T>& r) {
   finish_on_exit<T> guard{r};
+  // The awaited task (and everything its frame holds) is destroyed before block_on returns.
+  task<T> main_task = std::move(t);
   try {
     if constexpr (std::is_void_v<T>) {
-      co_await std::move(t);
+      co_await std::move(main_task);
       r.value.emplace();
     } else if constexpr (std::is_reference_v<T>) {
-      r.value.emplace(std::addressof(co_await std::move(t)));
+      r.value.emplace(std::addressof(co_await std::move(main_task)));
     } else {
-      r.value.emplace(co_await std::move(t));
+      r.value.emplace(co_await std::move(main_task));
     }
   } catch (...) {
     r.error = std::current_exception();
   }
+  main_task = task<T>();
 }
 
 void check_block_on_allowed(const scheduler& s);

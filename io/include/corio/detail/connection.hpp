@@ -1,0 +1,132 @@
+#pragma once
+// Internal: the state one TCP connection's stream_reader and stream_writer share.
+//
+// Threading: the reader may run on one worker while the writer runs on another. Every call on
+// the socket object from a worker (a non-blocking recv/send, starting an Asio wait, closing)
+// happens under mu_, so a close can never race an operation on the same fd (and never lets a
+// recycled fd number be read by mistake). The I/O thread only ever touches Asio's internal
+// per-descriptor state, which Asio locks itself. mu_ is never held across a suspension.
+#include <corio/scheduler.hpp>
+#include <corio/task.hpp>
+
+#include <asio/ip/tcp.hpp>
+
+#include <coroutine>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace corio {
+struct stream_options;
+}
+
+namespace corio::detail {
+
+// A contiguous buffer read from the front and appended at the back, without zero-filling.
+class byte_buffer {
+public:
+  std::size_t size() const noexcept { return end_ - begin_; }
+  bool empty() const noexcept { return begin_ == end_; }
+  const char* data() const noexcept { return data_.get() + begin_; }
+  std::string_view view() const noexcept { return {data(), size()}; }
+  std::string take(std::size_t n) {
+    std::string s(data(), n);
+    consume(n);
+    return s;
+  }
+  void consume(std::size_t n) noexcept {
+    begin_ += n;
+    if (begin_ == end_) begin_ = end_ = 0;
+  }
+  // Room for at least n more bytes at the back.
+  char* prepare(std::size_t n);
+  void commit(std::size_t n) noexcept { end_ += n; }
+  std::size_t room() const noexcept { return cap_ - end_; }
+  void append(std::string_view s) {
+    std::memcpy(prepare(s.size()), s.data(), s.size());
+    commit(s.size());
+  }
+  void clear() noexcept { begin_ = end_ = 0; }
+  void swap(byte_buffer& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(cap_, o.cap_);
+    std::swap(begin_, o.begin_);
+    std::swap(end_, o.end_);
+  }
+
+private:
+  std::unique_ptr<char[]> data_;
+  std::size_t cap_ = 0, begin_ = 0, end_ = 0;
+};
+
+// A coroutine waiting on the connection (drain, wait_closed), resumed through its scheduler.
+struct conn_waiter {
+  std::coroutine_handle<> h;
+  scheduler* sched;
+};
+
+class connection : public std::enable_shared_from_this<connection> {
+public:
+  struct options {
+    std::size_t limit = 64 * 1024;       // reader: longest line / separated chunk
+    std::size_t high_water = 64 * 1024;  // writer: drain() waits above this...
+    std::size_t low_water = 16 * 1024;   // ...until the buffer is back down to this
+    static options from(const stream_options& o) noexcept;
+  };
+
+  connection(asio::ip::tcp::socket socket, scheduler& s, options opts);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  // --- reading (one reader at a time) ---------------------------------------------------------
+  // Reads more bytes into rbuf_; false at end of stream. Throws io_error (e.g. reset).
+  task<bool> fill();
+  byte_buffer rbuf_;
+  bool eof_ = false;
+  bool reading_ = false; // a read is in progress (asyncio forbids two concurrent readers)
+  std::size_t limit() const noexcept { return opts_.limit; }
+
+  // --- writing ----------------------------------------------------------------------------------
+  void write(std::string_view data);
+  task<void> drain();
+  void write_eof();
+  void close();
+  void abort();
+  task<void> wait_closed();
+  bool is_closing();
+  std::size_t buffered();
+
+  // --- both -------------------------------------------------------------------------------------
+  asio::ip::tcp::endpoint peer() const noexcept { return peer_; }
+  asio::ip::tcp::endpoint local() const noexcept { return local_; }
+  scheduler& sched() noexcept { return *sched_; }
+
+private:
+  static task<void> flush(std::shared_ptr<connection> self);
+  void close_locked();
+  void wake(std::vector<conn_waiter>& ws);
+  void start_flush_locked();
+
+  std::mutex mu_;
+  asio::ip::tcp::socket sock_;
+  scheduler* sched_;
+  options opts_;
+  asio::ip::tcp::endpoint peer_, local_;
+
+  byte_buffer wbuf_;            // waiting to be sent; under mu_
+  std::size_t in_flight_ = 0;   // taken by the flusher, not yet sent; under mu_
+  bool flushing_ = false;       // a flush task owns the send side; under mu_
+  bool closing_ = false;        // close() was called; under mu_
+  bool closed_ = false;         // the socket is closed; under mu_
+  bool eof_sent_ = false;       // write_eof() done or pending; under mu_
+  std::error_code write_error_; // why sending stopped (reset, broken pipe); under mu_
+  std::vector<conn_waiter> drain_waiters_, close_waiters_; // under mu_
+};
+
+} // namespace corio::detail

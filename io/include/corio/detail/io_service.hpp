@@ -1,0 +1,50 @@
+#pragma once
+// Internal: a runtime's I/O threads (or the application's io_context) and its timers.
+#include <asio/io_context.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace corio {
+class scheduler;
+class runtime;
+}
+
+namespace corio::detail {
+
+class io_thread;
+class timer_queue;
+struct timer_node;
+
+class io_service {
+public:
+  io_service(scheduler& s, std::size_t io_threads, asio::io_context* external);
+  ~io_service();
+
+  void start();
+  void stop(); // joins the I/O threads; forgets timers whose frames are about to be destroyed
+
+  // Round-robin over the I/O threads: where a new socket goes.
+  asio::io_context& next_context() noexcept;
+  asio::io_context& context(std::size_t index) noexcept;
+  std::size_t size() const noexcept;
+
+  // The timer queue driven by I/O thread 0; null when the application runs the io_context.
+  timer_queue* timers() noexcept;
+  // Registers a sleeping coroutine's node, waking the I/O thread when it becomes the earliest.
+  void add_timer(timer_node* n) noexcept;
+
+private:
+  scheduler& sched_;
+  asio::io_context* external_;
+  std::vector<std::unique_ptr<io_thread>> threads_;
+  std::atomic<std::size_t> next_{0};
+};
+
+// The I/O of the runtime the calling worker belongs to; throws corio::runtime_error outside a
+// corio::runtime (a bare scheduler has no I/O threads).
+io_service& current_io();
+
+} // namespace corio::detail

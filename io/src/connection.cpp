@@ -1,0 +1,279 @@
+#include <corio/create_task.hpp>
+#include <corio/detail/connection.hpp>
+#include <corio/detail/io_resume.hpp>
+#include <corio/io_errors.hpp>
+#include <corio/use_task.hpp>
+
+#include "locked_start.hpp"
+
+#include <asio/write.hpp>
+
+#include <algorithm>
+
+namespace corio::detail {
+
+char* byte_buffer::prepare(std::size_t n) {
+  if (cap_ - end_ >= n) return data_.get() + end_;
+  std::size_t used = size();
+  if (begin_ > 0 && cap_ - used >= n && used <= cap_ / 2) {
+    // Enough room once the consumed front is reclaimed: slide the data down.
+    std::memmove(data_.get(), data_.get() + begin_, used);
+  } else {
+    std::size_t cap = std::max<std::size_t>(cap_ * 2, 4096);
+    while (cap - used < n) cap *= 2;
+    auto bigger = std::make_unique<char[]>(cap);
+    if (used) std::memcpy(bigger.get(), data_.get() + begin_, used);
+    data_ = std::move(bigger);
+    cap_ = cap;
+  }
+  begin_ = 0;
+  end_ = used;
+  return data_.get() + end_;
+}
+
+namespace {
+
+bool is_would_block(const std::error_code& ec) noexcept {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+// How much to read per recv: enough for many small messages at once, bounded so an idle
+// connection's buffer stays small.
+constexpr std::size_t read_chunk = 16 * 1024;
+
+} // namespace
+
+connection::connection(asio::ip::tcp::socket socket, scheduler& s, options opts)
+    : sock_(std::move(socket)), sched_(&s), opts_(opts) {
+  std::error_code ec;
+  sock_.non_blocking(true, ec);
+  sock_.set_option(asio::ip::tcp::no_delay(true), ec); // small request/response messages
+  peer_ = sock_.remote_endpoint(ec);
+  local_ = sock_.local_endpoint(ec);
+}
+
+connection::~connection() {
+  std::error_code ec;
+  sock_.close(ec);
+}
+
+task<bool> connection::fill() {
+  auto self = shared_from_this();
+  for (;;) {
+    std::error_code ec;
+    std::size_t n = 0;
+    char* dst = rbuf_.prepare(read_chunk);
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) { // closed locally: the stream simply ends
+        eof_ = true;
+        co_return false;
+      }
+      // Workers read first: most of the time the data is already there and the I/O thread is
+      // not involved at all.
+      n = sock_.read_some(asio::buffer(dst, rbuf_.room()), ec);
+    }
+    if (!ec) {
+      rbuf_.commit(n);
+      co_return true;
+    }
+    if (is_would_block(ec)) {
+      // Nothing yet: let Asio wait for readiness and perform the read. Its speculative retry
+      // runs under the descriptor lock, so data that arrived since our attempt is not missed.
+      ec = {};
+      try {
+        n = co_await locked_start{self, mu_, closed_, sock_.async_read_some(asio::buffer(dst, rbuf_.room()), use_task)};
+      } catch (const io_error& e) {
+        ec = e.code();
+      }
+      if (!ec) {
+        rbuf_.commit(n);
+        co_return true;
+      }
+    }
+    if (ec == asio::error::eof || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
+      eof_ = true;
+      co_return false;
+    }
+    throw io_error(ec);
+  }
+}
+
+void connection::write(std::string_view data) {
+  std::lock_guard lock(mu_);
+  if (closing_ || eof_sent_) throw invalid_state_error("corio: write() after close() or write_eof()");
+  if (write_error_ || data.empty()) return; // the connection is lost: drain() reports why
+  wbuf_.append(data);
+  start_flush_locked();
+}
+
+void connection::start_flush_locked() {
+  if (flushing_) return; // the running flush picks the new bytes up: one send for all of them
+  flushing_ = true;
+  // A separate task sends, after the writer's current step: writes made in the same step (a
+  // broadcast, a response in several pieces) leave in one send.
+  auto t = flush(shared_from_this());
+  if (scheduler::current() == sched_)
+    corio::create_task(std::move(t)).detach();
+  else
+    sched_->spawn(std::move(t)).detach();
+}
+
+task<void> connection::flush(std::shared_ptr<connection> self) {
+  byte_buffer sending;
+  for (;;) {
+    {
+      std::lock_guard lock(self->mu_);
+      self->in_flight_ = 0;
+      if (self->wbuf_.empty() || self->write_error_ || self->closed_) {
+        self->flushing_ = false;
+        if (self->write_error_) self->wbuf_.clear();
+        if (self->eof_sent_ && !self->closed_ && !self->write_error_) {
+          std::error_code ec;
+          self->sock_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+        }
+        if (self->closing_) self->close_locked();
+        self->wake(self->drain_waiters_);
+        co_return;
+      }
+      sending.swap(self->wbuf_);
+      self->in_flight_ = sending.size();
+      if (self->wbuf_.size() + self->in_flight_ <= self->opts_.low_water) self->wake(self->drain_waiters_);
+    }
+    while (!sending.empty()) {
+      std::error_code ec;
+      std::size_t n = 0;
+      {
+        std::lock_guard lock(self->mu_);
+        if (self->closed_) {
+          ec = asio::error::operation_aborted;
+        } else {
+          n = self->sock_.write_some(asio::buffer(sending.data(), sending.size()), ec);
+        }
+      }
+      if (is_would_block(ec)) {
+        // The peer is not reading fast enough: Asio waits for writability and sends the rest.
+        ec = {};
+        try {
+          n = co_await locked_start{self, self->mu_, self->closed_,
+                                    self->sock_.async_write_some(asio::buffer(sending.data(), sending.size()), use_task)};
+        } catch (const io_error& e) {
+          ec = e.code();
+        }
+      }
+      if (ec) {
+        std::lock_guard lock(self->mu_);
+        self->write_error_ = ec;
+        sending.clear();
+        break;
+      }
+      sending.consume(n);
+      std::lock_guard lock(self->mu_);
+      self->in_flight_ = sending.size();
+      if (self->wbuf_.size() + self->in_flight_ <= self->opts_.low_water) self->wake(self->drain_waiters_);
+    }
+  }
+}
+
+std::size_t connection::buffered() {
+  std::lock_guard lock(mu_);
+  return wbuf_.size() + in_flight_;
+}
+
+
+task<void> connection::drain() {
+  auto self = shared_from_this();
+  for (;;) {
+    bool wait = false;
+    {
+      std::lock_guard lock(mu_);
+      if (write_error_) throw io_error(write_error_);
+      wait = wbuf_.size() + in_flight_ > opts_.high_water && !closed_;
+    }
+    if (!wait) co_return;
+    // Re-evaluated under the lock inside the awaiter, so a wake-up between here and the
+    // registration cannot be lost.
+    struct drain_park {
+      connection* c;
+      bool await_ready() const noexcept { return false; }
+      bool await_suspend(std::coroutine_handle<> h) {
+        std::lock_guard lock(c->mu_);
+        if (c->write_error_ || c->closed_ || c->wbuf_.size() + c->in_flight_ <= c->opts_.low_water) return false;
+        c->drain_waiters_.push_back({h, scheduler::current()});
+        return true;
+      }
+      void await_resume() const noexcept {}
+    };
+    co_await drain_park{this};
+    std::lock_guard lock(mu_);
+    if (write_error_) throw io_error(write_error_);
+    if (closed_ || wbuf_.size() + in_flight_ <= opts_.low_water) co_return;
+  }
+}
+
+void connection::write_eof() {
+  std::lock_guard lock(mu_);
+  if (eof_sent_ || closed_) return;
+  eof_sent_ = true;
+  if (!flushing_) {
+    std::error_code ec;
+    sock_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  }
+}
+
+void connection::close() {
+  std::lock_guard lock(mu_);
+  if (closing_) return;
+  closing_ = true;
+  if (!flushing_) close_locked(); // otherwise the flush closes once the buffer is sent
+}
+
+void connection::abort() {
+  std::lock_guard lock(mu_);
+  closing_ = true;
+  wbuf_.clear(); // discarded; a flush in progress fails with operation_aborted and stops
+  if (!closed_) {
+    // Drop what the kernel still holds too and reset the connection: a peer that stopped
+    // reading would otherwise keep it (and its send buffer) alive indefinitely.
+    std::error_code ec;
+    sock_.set_option(asio::socket_base::linger(true, 0), ec);
+  }
+  close_locked();
+}
+
+void connection::close_locked() {
+  if (closed_) return;
+  closed_ = true;
+  std::error_code ec;
+  sock_.close(ec); // pending reads and writes complete with operation_aborted
+  wake(drain_waiters_);
+  wake(close_waiters_);
+}
+
+void connection::wake(std::vector<conn_waiter>& ws) {
+  for (auto& w : ws) w.sched->schedule(w.h);
+  ws.clear();
+}
+
+bool connection::is_closing() {
+  std::lock_guard lock(mu_);
+  return closing_ || closed_;
+}
+
+task<void> connection::wait_closed() {
+  auto self = shared_from_this();
+  struct close_park {
+    connection* c;
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> h) {
+      std::lock_guard lock(c->mu_);
+      if (c->closed_) return false;
+      c->close_waiters_.push_back({h, scheduler::current()});
+      return true;
+    }
+    void await_resume() const noexcept {}
+  };
+  co_await close_park{this};
+}
+
+} // namespace corio::detail

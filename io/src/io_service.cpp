@@ -1,0 +1,51 @@
+#include "io_thread.hpp"
+
+#include <corio/detail/io_service.hpp>
+#include <corio/runtime.hpp>
+
+namespace corio::detail {
+
+io_service::io_service(scheduler& s, std::size_t io_threads, asio::io_context* external)
+    : sched_(s), external_(external) {
+  if (external_) return;
+  if (io_threads == 0) io_threads = 1;
+  for (std::size_t i = 0; i < io_threads; ++i) threads_.push_back(std::make_unique<io_thread>(s, i == 0));
+}
+
+io_service::~io_service() { stop(); }
+
+void io_service::start() {
+  for (auto& t : threads_) t->start();
+}
+
+void io_service::stop() {
+  for (auto& t : threads_) t->stop();
+  if (auto* q = timers()) q->abandon();
+}
+
+asio::io_context& io_service::next_context() noexcept {
+  if (external_) return *external_;
+  std::size_t i = next_.fetch_add(1, std::memory_order_relaxed) % threads_.size();
+  return threads_[i]->context();
+}
+
+asio::io_context& io_service::context(std::size_t index) noexcept {
+  if (external_) return *external_;
+  return threads_[index % threads_.size()]->context();
+}
+
+std::size_t io_service::size() const noexcept { return external_ ? 1 : threads_.size(); }
+
+timer_queue* io_service::timers() noexcept { return threads_.empty() ? nullptr : threads_[0]->timers(); }
+
+void io_service::add_timer(timer_node* n) noexcept {
+  if (threads_[0]->timers()->add(n)) threads_[0]->wake();
+}
+
+io_service& current_io() {
+  runtime* rt = runtime::current();
+  if (!rt) throw runtime_error("corio: I/O and timers need a corio::runtime (a bare scheduler has no I/O thread)");
+  return rt->io();
+}
+
+} // namespace corio::detail
