@@ -4,7 +4,7 @@
 #include <corio/io_errors.hpp>
 #include <corio/use_task.hpp>
 
-#include "locked_start.hpp"
+#include <corio/detail/locked_start.hpp>
 
 #include <asio/write.hpp>
 
@@ -57,47 +57,39 @@ connection::~connection() {
   sock_.close(ec);
 }
 
-task<bool> connection::fill() {
-  auto self = shared_from_this();
-  for (;;) {
-    std::error_code ec;
-    std::size_t n = 0;
-    char* dst = rbuf_.prepare(read_chunk);
-    {
-      std::lock_guard lock(mu_);
-      if (closed_) { // closed locally: the stream simply ends
-        eof_ = true;
-        co_return false;
-      }
-      // Workers read first: most of the time the data is already there and the I/O thread is
-      // not involved at all.
-      n = sock_.read_some(asio::buffer(dst, rbuf_.room()), ec);
-    }
-    if (!ec) {
-      rbuf_.commit(n);
-      co_return true;
-    }
-    if (is_would_block(ec)) {
-      // Nothing yet: let Asio wait for readiness and perform the read. Its speculative retry
-      // runs under the descriptor lock, so data that arrived since our attempt is not missed.
-      ec = {};
-      try {
-        n = co_await locked_start{self, mu_, closed_, sock_.async_read_some(asio::buffer(dst, rbuf_.room()), use_task)};
-      } catch (const io_error& e) {
-        ec = e.code();
-      }
-      if (!ec) {
-        rbuf_.commit(n);
-        co_return true;
-      }
-    }
-    if (ec == asio::error::eof || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
+// --- reading ------------------------------------------------------------------------------------
+
+connection::fill_result connection::try_fill() {
+  std::error_code ec;
+  std::size_t n = 0;
+  char* dst = rbuf_.prepare(read_chunk);
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) { // closed locally: the stream simply ends
       eof_ = true;
-      co_return false;
+      return fill_result::eof;
     }
-    throw io_error(ec);
+    // Workers read themselves: often the data is already there and the I/O thread is not
+    // involved at all.
+    n = sock_.read_some(asio::buffer(dst, rbuf_.room()), ec);
   }
+  if (!ec) {
+    rbuf_.commit(n);
+    return fill_result::data;
+  }
+  if (is_would_block(ec)) return fill_result::would_block;
+  return fill_failed(ec);
 }
+
+connection::fill_result connection::fill_failed(const std::error_code& ec) {
+  if (ec == asio::error::eof || ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
+    eof_ = true;
+    return fill_result::eof;
+  }
+  throw io_error(ec);
+}
+
+// --- writing ------------------------------------------------------------------------------------
 
 void connection::write(std::string_view data) {
   std::lock_guard lock(mu_);
@@ -108,15 +100,58 @@ void connection::write(std::string_view data) {
 }
 
 void connection::start_flush_locked() {
-  if (flushing_) return; // the running flush picks the new bytes up: one send for all of them
+  if (flushing_ || flush_keep_) return; // a pending send picks the new bytes up too
+  // Send after the writer's current step: writes made in the same step (a broadcast, a response
+  // in pieces) leave in one send per connection.
+  flush_keep_ = shared_from_this();
+  if (scheduler::current() == sched_ && defer_after_step(&connection::flush_after_step, this)) return;
+  flush_keep_.reset(); // not on one of our workers: a flush task does it
   flushing_ = true;
-  // A separate task sends, after the writer's current step: writes made in the same step (a
-  // broadcast, a response in several pieces) leave in one send.
-  auto t = flush(shared_from_this());
-  if (scheduler::current() == sched_)
-    corio::create_task(std::move(t)).detach();
-  else
-    sched_->spawn(std::move(t)).detach();
+  sched_->spawn(flush(shared_from_this())).detach();
+}
+
+// Tries to send everything buffered without waiting. True if the caller needs a flush task
+// (the kernel buffer is full).
+bool connection::send_now_locked() {
+  while (!wbuf_.empty() && !write_error_ && !closed_) {
+    std::error_code ec;
+    std::size_t n = sock_.write_some(asio::buffer(wbuf_.data(), wbuf_.size()), ec);
+    if (is_would_block(ec)) return true;
+    if (ec) {
+      write_error_ = ec;
+      wbuf_.clear();
+      break;
+    }
+    wbuf_.consume(n);
+  }
+  if (write_error_) wbuf_.clear();
+  if (wbuf_.size() <= opts_.low_water) wake(drain_waiters_);
+  return false;
+}
+
+void connection::flush_after_step(void* p) noexcept {
+  auto* c = static_cast<connection*>(p);
+  std::shared_ptr<connection> self; // declared before the lock: released after the unlock
+  std::lock_guard lock(c->mu_);
+  self = std::move(c->flush_keep_);
+  if (c->flushing_) return;
+  if (c->send_now_locked()) {
+    c->flushing_ = true;
+    try {
+      create_task(flush(self)).detach();
+      return;
+    } catch (...) {
+      c->flushing_ = false;
+      c->write_error_ = std::make_error_code(std::errc::not_enough_memory);
+      c->wbuf_.clear();
+      c->wake(c->drain_waiters_);
+    }
+  }
+  if (c->eof_sent_ && !c->closed_ && !c->write_error_) {
+    std::error_code ec;
+    c->sock_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  }
+  if (c->closing_) c->close_locked();
 }
 
 task<void> connection::flush(std::shared_ptr<connection> self) {
@@ -152,7 +187,8 @@ task<void> connection::flush(std::shared_ptr<connection> self) {
         }
       }
       if (is_would_block(ec)) {
-        // The peer is not reading fast enough: Asio waits for writability and sends the rest.
+        // The peer is not reading fast enough: Asio waits for writability and sends the rest
+        // (its speculative retry under the descriptor lock cannot miss the moment it frees up).
         ec = {};
         try {
           n = co_await locked_start{self, self->mu_, self->closed_,
@@ -181,41 +217,20 @@ std::size_t connection::buffered() {
 }
 
 
-task<void> connection::drain() {
-  auto self = shared_from_this();
-  for (;;) {
-    bool wait = false;
-    {
-      std::lock_guard lock(mu_);
-      if (write_error_) throw io_error(write_error_);
-      wait = wbuf_.size() + in_flight_ > opts_.high_water && !closed_;
-    }
-    if (!wait) co_return;
-    // Re-evaluated under the lock inside the awaiter, so a wake-up between here and the
-    // registration cannot be lost.
-    struct drain_park {
-      connection* c;
-      bool await_ready() const noexcept { return false; }
-      bool await_suspend(std::coroutine_handle<> h) {
-        std::lock_guard lock(c->mu_);
-        if (c->write_error_ || c->closed_ || c->wbuf_.size() + c->in_flight_ <= c->opts_.low_water) return false;
-        c->drain_waiters_.push_back({h, scheduler::current()});
-        return true;
-      }
-      void await_resume() const noexcept {}
-    };
-    co_await drain_park{this};
-    std::lock_guard lock(mu_);
-    if (write_error_) throw io_error(write_error_);
-    if (closed_ || wbuf_.size() + in_flight_ <= opts_.low_water) co_return;
-  }
+bool connection::send_pending() noexcept {
+  std::lock_guard lock(mu_);
+  return flush_keep_ != nullptr && !wbuf_.empty();
+}
+
+bool connection::drain_needed_locked() const noexcept {
+  return !write_error_ && !closed_ && wbuf_.size() + in_flight_ > opts_.high_water;
 }
 
 void connection::write_eof() {
   std::lock_guard lock(mu_);
   if (eof_sent_ || closed_) return;
   eof_sent_ = true;
-  if (!flushing_) {
+  if (!flushing_ && !flush_keep_) {
     std::error_code ec;
     sock_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   }
@@ -225,7 +240,7 @@ void connection::close() {
   std::lock_guard lock(mu_);
   if (closing_) return;
   closing_ = true;
-  if (!flushing_) close_locked(); // otherwise the flush closes once the buffer is sent
+  if (!flushing_ && !flush_keep_) close_locked(); // otherwise the pending send closes after it
 }
 
 void connection::abort() {

@@ -3,13 +3,17 @@
 #include <corio/detail/io_service.hpp>
 #include <corio/runtime.hpp>
 
+#include <cstdlib>
+#include <string_view>
+
 namespace corio::detail {
 
-io_service::io_service(scheduler& s, std::size_t io_threads, asio::io_context* external)
+io_service::io_service(scheduler& s, std::size_t io_threads, asio::io_context* external, bool batch_scheduling)
     : sched_(s), external_(external) {
   if (external_) return;
   if (io_threads == 0) io_threads = 1;
-  for (std::size_t i = 0; i < io_threads; ++i) threads_.push_back(std::make_unique<io_thread>(s, i == 0));
+  for (std::size_t i = 0; i < io_threads; ++i)
+    threads_.push_back(std::make_unique<io_thread>(s, i == 0, batch_scheduling));
 }
 
 io_service::~io_service() { stop(); }
@@ -35,6 +39,14 @@ asio::io_context& io_service::context(std::size_t index) noexcept {
 }
 
 std::size_t io_service::size() const noexcept { return external_ ? 1 : threads_.size(); }
+
+bool io_service::readiness_reads() const noexcept {
+  static const bool completion_requested = [] {
+    const char* v = std::getenv("CORIO_IO_MODE");
+    return v && std::string_view(v) == "completion";
+  }();
+  return !external_ && !completion_requested;
+}
 
 timer_queue* io_service::timers() noexcept { return threads_.empty() ? nullptr : threads_[0]->timers(); }
 

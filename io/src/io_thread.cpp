@@ -6,6 +6,10 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
 
+#include <pthread.h>
+#include <sched.h>
+
+
 namespace corio::detail {
 
 namespace {
@@ -26,7 +30,8 @@ void resume_from_io(scheduler& s, std::coroutine_handle<> h) noexcept {
   s.schedule(h);
 }
 
-io_thread::io_thread(scheduler& s, bool owns_timers) : sched_(s), owns_timers_(owns_timers) {
+io_thread::io_thread(scheduler& s, bool owns_timers, bool batch_scheduling)
+    : sched_(s), owns_timers_(owns_timers), batch_scheduling_(batch_scheduling) {
   batch_.sched = &s;
   batch_.handles.reserve(256);
 }
@@ -49,6 +54,11 @@ void io_thread::wake() {
 
 void io_thread::run() {
   current_batch = &batch_;
+  if (batch_scheduling_) {
+    // Do not preempt a worker when woken (see runtime_options::io_threads_yield_to_workers).
+    sched_param p{};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &p);
+  }
   auto keep_running = asio::make_work_guard(ctx_);
   auto fire = [this](scheduler* s, std::coroutine_handle<> h) {
     if (s == &sched_)

@@ -28,7 +28,7 @@ struct io_batch {
 
 class io_thread {
 public:
-  io_thread(scheduler& s, bool owns_timers);
+  io_thread(scheduler& s, bool owns_timers, bool batch_scheduling);
   io_thread(const io_thread&) = delete;
   io_thread& operator=(const io_thread&) = delete;
   ~io_thread();
@@ -49,6 +49,7 @@ private:
   scheduler& sched_;
   asio::io_context ctx_{1}; // concurrency hint 1: one thread runs it
   bool owns_timers_;
+  bool batch_scheduling_;
   timer_queue timers_;
   io_batch batch_;
   std::atomic<bool> stop_{false};

@@ -19,7 +19,9 @@ task<std::pair<stream_reader, stream_writer>> open_connection(std::string host, 
   auto endpoints = co_await resolver.async_resolve(host, std::to_string(port), use_task);
   asio::ip::tcp::socket sock(ctx);
   co_await asio::async_connect(sock, endpoints, use_task);
-  auto c = std::make_shared<detail::connection>(std::move(sock), *scheduler::current(), detail::connection::options::from(options));
+  auto opts = detail::connection::options::from(options);
+  opts.readiness = io.readiness_reads();
+  auto c = std::make_shared<detail::connection>(std::move(sock), *scheduler::current(), opts);
   co_return std::pair<stream_reader, stream_writer>(stream_reader(c), stream_writer(c));
 }
 

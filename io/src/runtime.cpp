@@ -18,7 +18,8 @@ scheduler_options scheduler_part(const runtime_options& o) {
 } // namespace
 
 runtime::runtime(runtime_options options) : io_(nullptr), scheduler_(scheduler_part(options)) {
-  io_ = std::make_unique<detail::io_service>(scheduler_, options.io_threads, options.io_context);
+  io_ = std::make_unique<detail::io_service>(scheduler_, options.io_threads, options.io_context,
+                                            options.io_threads_yield_to_workers);
   scheduler_.set_context(this);
   io_->start();
 }

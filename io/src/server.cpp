@@ -1,4 +1,4 @@
-#include "locked_start.hpp"
+#include <corio/detail/locked_start.hpp>
 
 #include <corio/create_task.hpp>
 #include <corio/detail/connection.hpp>
@@ -78,7 +78,9 @@ task<void> accept_loop(std::shared_ptr<server_state> st, std::size_t index) {
       }
       continue; // a connection reset before it was accepted, and the like
     }
-    auto c = std::make_shared<connection>(std::move(sock), *st->sched, connection::options::from(st->opts.streams));
+    auto opts = connection::options::from(st->opts.streams);
+    opts.readiness = st->io->readiness_reads();
+    auto c = std::make_shared<connection>(std::move(sock), *st->sched, opts);
     {
       std::lock_guard lock(st->mu);
       if (st->closed) continue; // closed meanwhile: drop it

@@ -28,22 +28,31 @@ std::shared_ptr<connection> checked(const std::shared_ptr<connection>& c) {
   return c;
 }
 
+using fill_result = connection::fill_result;
+
 task<std::string> read_impl(std::shared_ptr<connection> c, std::ptrdiff_t n) {
   read_guard guard(*c);
   if (n == 0) co_return std::string();
   if (n < 0) {
-    while (co_await c->fill()) {
-    }
+    while (!c->eof_)
+      while (co_await c->fill() == fill_result::would_block) {
+      }
     co_return c->rbuf_.take(c->rbuf_.size());
   }
-  if (c->rbuf_.empty() && !c->eof_) co_await c->fill();
+  if (c->rbuf_.empty() && !c->eof_)
+    while (co_await c->fill() == fill_result::would_block) {
+    }
   co_return c->rbuf_.take(std::min(static_cast<std::size_t>(n), c->rbuf_.size()));
 }
 
 task<std::string> readexactly_impl(std::shared_ptr<connection> c, std::size_t n) {
   read_guard guard(*c);
   while (c->rbuf_.size() < n) {
-    if (c->eof_ || !co_await c->fill()) throw incomplete_read_error(c->rbuf_.take(c->rbuf_.size()), n);
+    fill_result r = fill_result::eof;
+    if (!c->eof_)
+      while ((r = co_await c->fill()) == fill_result::would_block) {
+      }
+    if (r == fill_result::eof) throw incomplete_read_error(c->rbuf_.take(c->rbuf_.size()), n);
   }
   co_return c->rbuf_.take(n);
 }
@@ -70,7 +79,11 @@ task<std::string> readuntil_impl(std::shared_ptr<connection> c, std::string sep)
   std::size_t scanned = 0;
   for (;;) {
     if (std::size_t end = find_separator(*c, sep, scanned)) co_return c->rbuf_.take(end);
-    if (c->eof_ || !co_await c->fill()) throw incomplete_read_error(c->rbuf_.take(c->rbuf_.size()), std::nullopt);
+    fill_result r = fill_result::eof;
+    if (!c->eof_)
+      while ((r = co_await c->fill()) == fill_result::would_block) {
+      }
+    if (r == fill_result::eof) throw incomplete_read_error(c->rbuf_.take(c->rbuf_.size()), std::nullopt);
   }
 }
 

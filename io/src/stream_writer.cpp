@@ -22,12 +22,11 @@ std::string format(const asio::ip::tcp::endpoint& e) {
   return a.is_v6() ? fmt::format("[{}]:{}", a.to_string(), e.port()) : fmt::format("{}:{}", a.to_string(), e.port());
 }
 
-task<void> drain_impl(std::shared_ptr<detail::connection> c) { co_await c->drain(); }
 task<void> wait_closed_impl(std::shared_ptr<detail::connection> c) { co_await c->wait_closed(); }
 } // namespace
 
 void stream_writer::write(std::string_view data) { get(c_).write(data); }
-task<void> stream_writer::drain() { return drain_impl(checked(c_)); }
+detail::connection::drain_awaiter stream_writer::drain() { return checked(c_)->drain(); }
 void stream_writer::write_eof() { get(c_).write_eof(); }
 void stream_writer::close() { get(c_).close(); }
 void stream_writer::abort() { get(c_).abort(); }

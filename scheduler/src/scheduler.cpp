@@ -164,6 +164,22 @@ scheduler_metrics scheduler::metrics() const {
 } // namespace corio
 
 namespace corio::detail {
+bool defer_after_step(void (*fn)(void*), void* arg) noexcept {
+  worker* w = worker::current();
+  if (!w) return false;
+  try {
+    w->defer_after_step(fn, arg);
+  } catch (...) {
+    return false; // out of memory: the caller falls back to its slow path
+  }
+  return true;
+}
+
+bool worker_has_other_work() noexcept {
+  worker* w = worker::current();
+  return w && w->has_queued_work();
+}
+
 bool yield_to_worker(std::coroutine_handle<> h) noexcept {
   worker* w = worker::current();
   if (!w) return false;

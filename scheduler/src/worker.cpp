@@ -133,6 +133,10 @@ void worker::yield_task(std::coroutine_handle<> h) noexcept {
   core_.notify_one();
 }
 
+bool worker::has_queued_work() const noexcept {
+  return lifo_ || !queue_.empty() || core_.inject.size() > 0;
+}
+
 void worker::unpark() noexcept {
   park_token_.store(1, std::memory_order_release);
   park_token_.notify_one();
@@ -226,7 +230,9 @@ std::coroutine_handle<> worker::search() noexcept {
       if (!h) h = steal_from_others();
       if (h) return h; // run() stops the search (and may wake another searcher)
       if (core_.stopping.load(std::memory_order_relaxed)) break;
-      for (int i = 0; i < 16; ++i) __builtin_ia32_pause();
+      // Yield rather than burn the core: the thread that makes the work (an I/O thread, another
+      // worker) may be waiting for this very CPU. On an otherwise idle core this returns at once.
+      std::this_thread::yield();
     } while (std::chrono::steady_clock::now() < deadline);
   }
   park();
@@ -267,6 +273,11 @@ void worker::run() {
     }
     polled_.add();
     h.resume();
+    if (!after_step_.empty()) [[unlikely]] {
+      // Calls may register more calls: index, do not iterate.
+      for (std::size_t i = 0; i < after_step_.size(); ++i) after_step_[i].fn(after_step_[i].arg);
+      after_step_.clear();
+    }
   }
   if (searching_) {
     core_.idle_state.stop_search();

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <thread>
+#include <vector>
 
 namespace corio {
 struct worker_metrics;
@@ -47,6 +48,9 @@ public:
   void schedule_local(std::coroutine_handle<> h) noexcept;  // a wake-up: LIFO slot
   void yield_task(std::coroutine_handle<> h) noexcept;      // behind all queued work
   void defer(std::coroutine_handle<> h) noexcept { schedule_local(h); }
+  void defer_after_step(void (*fn)(void*), void* arg) { after_step_.push_back({fn, arg}); }
+
+  bool has_queued_work() const noexcept;
 
   // Called from the parking protocol (any thread).
   void unpark() noexcept;
@@ -91,6 +95,11 @@ private:
   std::chrono::steady_clock::time_point head_seen_at_; // and since when
   alignas(64) std::atomic<std::uint32_t> park_token_{0};
   std::thread thread_;
+  struct after_step_call {
+    void (*fn)(void*);
+    void* arg;
+  };
+  std::vector<after_step_call> after_step_;
 
   owned_counter polled_, stolen_, steal_ops_, parks_, unparks_, overflows_, lifo_hits_,
       global_pops_, spawned_;

@@ -70,8 +70,9 @@ int main(int argc, char** argv) {
   auto threads = static_cast<std::size_t>(a.num("threads", 1));
   auto port = static_cast<std::uint16_t>(a.num("port", 0));
   if (impl == "corio") {
-    corio::run(serve_corio(port),
-               {.workers = threads, .io_threads = static_cast<std::size_t>(a.num("io-threads", 1))});
+    corio::run(serve_corio(port), {.workers = threads,
+                                   .spin_before_park = std::chrono::microseconds(a.num("spin-us", 50)),
+                                   .io_threads = static_cast<std::size_t>(a.num("io-threads", 1))});
   } else if (impl == "asio") {
     std::vector<std::unique_ptr<asio::io_context>> ctxs;
     for (std::size_t i = 0; i < threads; ++i) ctxs.push_back(std::make_unique<asio::io_context>(1));

@@ -37,6 +37,12 @@ struct runtime_options {
   // I/O threads, each running its own asio::io_context; sockets are spread over them. One is
   // enough until a single thread's reactor becomes the limit (~190k requests/s).
   std::size_t io_threads = 1;
+  // I/O threads run with SCHED_BATCH, so that waking up never preempts a worker that shares the
+  // core: on a 2-core VM with the load generator on the other core, a preempting I/O thread cost
+  // one context switch per request and half of the echo throughput (tools/bench echo). On cores
+  // of their own it makes no difference. Set false to let I/O threads preempt (lower I/O latency
+  // when every core is busy with CPU work).
+  bool io_threads_yield_to_workers = true;
   // An io_context the application runs itself (a server that already has one): corio then starts
   // no I/O thread and puts its sockets and timers on this context. Completions are handed to the
   // scheduler from whichever threads run it.

@@ -14,6 +14,7 @@
 // close() sends what is buffered, then closes; abort() closes at once, dropping it;
 // wait_closed() waits until the socket is closed. Callers resume on a
 // worker. A write after close() or write_eof() throws invalid_state_error.
+#include <corio/detail/connection.hpp>
 #include <corio/task.hpp>
 
 #include <asio/ip/tcp.hpp>
@@ -36,7 +37,8 @@ public:
   explicit stream_writer(std::shared_ptr<detail::connection> c) noexcept : c_(std::move(c)) {}
 
   void write(std::string_view data);
-  task<void> drain();
+  // An awaitable (not a task: it costs nothing when no wait is needed).
+  detail::connection::drain_awaiter drain();
   // Closes the sending side once the buffer is sent (asyncio.StreamWriter.write_eof).
   void write_eof();
   bool can_write_eof() const noexcept { return true; }

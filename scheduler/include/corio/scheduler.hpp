@@ -96,6 +96,16 @@ private:
 
 namespace detail {
 
+// Runs fn(arg) on the calling worker right after the coroutine step now running returns (before
+// the worker picks its next task). Returns false, doing nothing, when not called on a worker.
+// The I/O layer uses it to send what a step wrote, once per connection per step.
+bool defer_after_step(void (*fn)(void*), void* arg) noexcept;
+
+// True when the calling worker has other tasks ready to run (its queues, or the global queue):
+// a coroutine that would otherwise wait for an event that is likely to come soon can yield
+// instead, and look again after them.
+bool worker_has_other_work() noexcept;
+
 // Takes the coroutine out of t and marks it spawned; validates misuse.
 template <class T>
 std::coroutine_handle<promise<T>> prepare_spawn(task<T>& t, bool with_handle = true) {

@@ -11,7 +11,9 @@
 
 #include <asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <coroutine>
+#include <cstdint>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -76,6 +78,9 @@ public:
     std::size_t limit = 64 * 1024;       // reader: longest line / separated chunk
     std::size_t high_water = 64 * 1024;  // writer: drain() waits above this...
     std::size_t low_water = 16 * 1024;   // ...until the buffer is back down to this
+    // Reads wait for readiness (the I/O thread only reports it; workers do every recv) instead
+    // of having Asio perform the read on the I/O thread. Needs a context run by one thread.
+    bool readiness = true;
     static options from(const stream_options& o) noexcept;
   };
 
@@ -85,16 +90,26 @@ public:
   connection& operator=(const connection&) = delete;
 
   // --- reading (one reader at a time) ---------------------------------------------------------
-  // Reads more bytes into rbuf_; false at end of stream. Throws io_error (e.g. reset).
-  task<bool> fill();
+  enum class fill_result { data, eof, would_block };
+  // Reads what has arrived into rbuf_ without waiting. Throws io_error (e.g. reset).
+  fill_result try_fill();
+  // Awaitable: like try_fill, but when nothing is there it waits (for readiness, or for Asio's
+  // read on the I/O thread). May still yield would_block after a wait: callers loop.
+  class fill_awaiter;
+  fill_awaiter fill();
   byte_buffer rbuf_;
   bool eof_ = false;
   bool reading_ = false; // a read is in progress (asyncio forbids two concurrent readers)
+  bool read_yielded_ = false; // the reader yielded once hoping data would arrive meanwhile
+  // How well yielding worked lately: +1 when data was there after the yield, -1 when not. The
+  // reader yields only while it pays (a busy server); otherwise it registers with the reactor.
+  int yield_score_ = 0;
   std::size_t limit() const noexcept { return opts_.limit; }
 
   // --- writing ----------------------------------------------------------------------------------
   void write(std::string_view data);
-  task<void> drain();
+  class drain_awaiter;
+  drain_awaiter drain();
   void write_eof();
   void close();
   void abort();
@@ -108,10 +123,16 @@ public:
   scheduler& sched() noexcept { return *sched_; }
 
 private:
+  fill_result fill_failed(const std::error_code& ec); // eof for a local close/end, else throws
+  bool drain_needed_locked() const noexcept;
+  bool send_pending() noexcept; // bytes written this step, not yet handed to the kernel
+
   static task<void> flush(std::shared_ptr<connection> self);
+  static void flush_after_step(void* self) noexcept;
   void close_locked();
   void wake(std::vector<conn_waiter>& ws);
   void start_flush_locked();
+  bool send_now_locked();
 
   std::mutex mu_;
   asio::ip::tcp::socket sock_;
@@ -122,6 +143,7 @@ private:
   byte_buffer wbuf_;            // waiting to be sent; under mu_
   std::size_t in_flight_ = 0;   // taken by the flusher, not yet sent; under mu_
   bool flushing_ = false;       // a flush task owns the send side; under mu_
+  std::shared_ptr<connection> flush_keep_; // keeps us alive until the after-step flush; under mu_
   bool closing_ = false;        // close() was called; under mu_
   bool closed_ = false;         // the socket is closed; under mu_
   bool eof_sent_ = false;       // write_eof() done or pending; under mu_
@@ -130,3 +152,5 @@ private:
 };
 
 } // namespace corio::detail
+
+#include <corio/detail/connection_awaiters.hpp>

@@ -20,7 +20,7 @@ struct timer_node;
 
 class io_service {
 public:
-  io_service(scheduler& s, std::size_t io_threads, asio::io_context* external);
+  io_service(scheduler& s, std::size_t io_threads, asio::io_context* external, bool batch_scheduling);
   ~io_service();
 
   void start();
@@ -30,6 +30,10 @@ public:
   asio::io_context& next_context() noexcept;
   asio::io_context& context(std::size_t index) noexcept;
   std::size_t size() const noexcept;
+  // Whether connections wait for read readiness (workers do every recv) rather than letting
+  // Asio perform reads on the I/O thread: needs contexts each run by exactly one thread (ours).
+  // CORIO_IO_MODE=completion selects the other model, for comparing them (io/README.md).
+  bool readiness_reads() const noexcept;
 
   // The timer queue driven by I/O thread 0; null when the application runs the io_context.
   timer_queue* timers() noexcept;
