@@ -60,9 +60,9 @@ private:
     {
       std::lock_guard lock(mu_);
       for (auto& c : clients_) {
-        if (c == from || c->is_closing()) continue;
-        c->write(message);
-        if (c->buffered() > outbox_) too_slow.push_back(c);
+        if (c == from) continue;
+        // One call: append (dropped if the client is already gone) and learn its backlog.
+        if (c->write(message) > outbox_) too_slow.push_back(c);
       }
     }
     for (auto& c : too_slow) {

@@ -91,20 +91,23 @@ connection::fill_result connection::fill_failed(const std::error_code& ec) {
 
 // --- writing ------------------------------------------------------------------------------------
 
-void connection::write(std::string_view data) {
+std::size_t connection::write(std::string_view data) {
   std::lock_guard lock(mu_);
   if (closing_ || eof_sent_) throw invalid_state_error("corio: write() after close() or write_eof()");
-  if (write_error_ || data.empty()) return; // the connection is lost: drain() reports why
-  wbuf_.append(data);
-  start_flush_locked();
+  if (write_error_) return 0; // lost or aborted: dropped; drain() reports why
+  if (!data.empty()) {
+    wbuf_.append(data);
+    start_flush_locked();
+  }
+  return wbuf_.size() + in_flight_;
 }
 
 void connection::start_flush_locked() {
   if (flushing_ || flush_keep_) return; // a pending send picks the new bytes up too
-  // Send after the writer's current step: writes made in the same step (a broadcast, a response
-  // in pieces) leave in one send per connection.
+  // Send at the end of the worker's turn: everything written to this connection meanwhile (a
+  // response in pieces, the lines of many broadcasts) leaves in one send.
   flush_keep_ = shared_from_this();
-  if (scheduler::current() == sched_ && defer_after_step(&connection::flush_after_step, this)) return;
+  if (scheduler::current() == sched_ && defer_to_end_of_turn(&connection::flush_after_step, this)) return;
   flush_keep_.reset(); // not on one of our workers: a flush task does it
   flushing_ = true;
   sched_->spawn(flush(shared_from_this())).detach();
@@ -245,7 +248,9 @@ void connection::close() {
 
 void connection::abort() {
   std::lock_guard lock(mu_);
-  closing_ = true;
+  // Not closing_: that marks the owner's own close(), after which writing is a bug; writes
+  // after an abort (often made by another task) are dropped instead.
+  if (!write_error_) write_error_ = asio::error::operation_aborted; // later writes are dropped
   wbuf_.clear(); // discarded; a flush in progress fails with operation_aborted and stops
   if (!closed_) {
     // Drop what the kernel still holds too and reset the connection: a peer that stopped

@@ -25,7 +25,7 @@ std::string format(const asio::ip::tcp::endpoint& e) {
 task<void> wait_closed_impl(std::shared_ptr<detail::connection> c) { co_await c->wait_closed(); }
 } // namespace
 
-void stream_writer::write(std::string_view data) { get(c_).write(data); }
+std::size_t stream_writer::write(std::string_view data) { return get(c_).write(data); }
 detail::connection::drain_awaiter stream_writer::drain() { return checked(c_)->drain(); }
 void stream_writer::write_eof() { get(c_).write_eof(); }
 void stream_writer::close() { get(c_).close(); }

@@ -164,11 +164,11 @@ scheduler_metrics scheduler::metrics() const {
 } // namespace corio
 
 namespace corio::detail {
-bool defer_after_step(void (*fn)(void*), void* arg) noexcept {
+bool defer_to_end_of_turn(void (*fn)(void*), void* arg) noexcept {
   worker* w = worker::current();
   if (!w) return false;
   try {
-    w->defer_after_step(fn, arg);
+    w->defer_to_end_of_turn(fn, arg);
   } catch (...) {
     return false; // out of memory: the caller falls back to its slow path
   }

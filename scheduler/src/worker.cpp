@@ -31,6 +31,10 @@ constexpr auto max_head_wait = std::chrono::milliseconds(10);
 // tokio's cap: running the LIFO slot a few times in a row is enough for message-passing
 // locality; more lets two tasks that wake each other starve everything queued behind them.
 constexpr unsigned max_lifo_streak = 3;
+// A turn ends when the worker has no local task ready, or after this many steps: deferred work
+// (a connection's send) waits at most this long, and everything the steps in between wrote to
+// one connection leaves in one send. 32 steps are a few tens of microseconds.
+constexpr unsigned max_turn_steps = 32;
 // Bytes of native stack a chain of symmetric transfers may use before the rest is deferred to
 // the worker loop (stack_guard.hpp). 256 KiB is >5,000 transfers even unoptimised, far more than
 // any real chain, and stays under TSan's 65,536-call shadow-stack limit.
@@ -135,6 +139,13 @@ void worker::yield_task(std::coroutine_handle<> h) noexcept {
 
 bool worker::has_queued_work() const noexcept {
   return lifo_ || !queue_.empty() || core_.inject.size() > 0;
+}
+
+void worker::end_turn() noexcept {
+  // Calls may register more calls: index, do not iterate.
+  for (std::size_t i = 0; i < end_of_turn_.size(); ++i) end_of_turn_[i].fn(end_of_turn_[i].arg);
+  end_of_turn_.clear();
+  turn_steps_ = 0;
 }
 
 void worker::unpark() noexcept {
@@ -273,12 +284,10 @@ void worker::run() {
     }
     polled_.add();
     h.resume();
-    if (!after_step_.empty()) [[unlikely]] {
-      // Calls may register more calls: index, do not iterate.
-      for (std::size_t i = 0; i < after_step_.size(); ++i) after_step_[i].fn(after_step_[i].arg);
-      after_step_.clear();
-    }
+    if (!end_of_turn_.empty()) [[unlikely]]
+      if (++turn_steps_ >= max_turn_steps || (!lifo_ && queue_.empty())) end_turn();
   }
+  end_turn();
   if (searching_) {
     core_.idle_state.stop_search();
     searching_ = false;

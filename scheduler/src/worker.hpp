@@ -48,7 +48,7 @@ public:
   void schedule_local(std::coroutine_handle<> h) noexcept;  // a wake-up: LIFO slot
   void yield_task(std::coroutine_handle<> h) noexcept;      // behind all queued work
   void defer(std::coroutine_handle<> h) noexcept { schedule_local(h); }
-  void defer_after_step(void (*fn)(void*), void* arg) { after_step_.push_back({fn, arg}); }
+  void defer_to_end_of_turn(void (*fn)(void*), void* arg) { end_of_turn_.push_back({fn, arg}); }
 
   bool has_queued_work() const noexcept;
 
@@ -95,11 +95,13 @@ private:
   std::chrono::steady_clock::time_point head_seen_at_; // and since when
   alignas(64) std::atomic<std::uint32_t> park_token_{0};
   std::thread thread_;
-  struct after_step_call {
+  struct deferred_call {
     void (*fn)(void*);
     void* arg;
   };
-  std::vector<after_step_call> after_step_;
+  std::vector<deferred_call> end_of_turn_;
+  unsigned turn_steps_ = 0;
+  void end_turn() noexcept;
 
   owned_counter polled_, stolen_, steal_ops_, parks_, unparks_, overflows_, lifo_hits_,
       global_pops_, spawned_;

@@ -10,7 +10,8 @@
 // step, so several writes made together leave in one send. drain() waits while more than the
 // high-water mark (64 KiB) is buffered, until it is back to the low-water mark (16 KiB): a writer
 // that outpaces its peer is held there and memory stays bounded. If the connection is lost
-// (reset, broken pipe), later writes are dropped and drain() throws io_error with the reason.
+// (reset, broken pipe) or aborted, later writes are dropped and drain() throws io_error with the
+// reason.
 // close() sends what is buffered, then closes; abort() closes at once, dropping it;
 // wait_closed() waits until the socket is closed. Callers resume on a
 // worker. A write after close() or write_eof() throws invalid_state_error.
@@ -36,7 +37,9 @@ public:
   stream_writer() = default;
   explicit stream_writer(std::shared_ptr<detail::connection> c) noexcept : c_(std::move(c)) {}
 
-  void write(std::string_view data);
+  // Returns how many bytes are now buffered (what buffered() would say), so a broadcaster can
+  // bound a slow peer's outbox with one call.
+  std::size_t write(std::string_view data);
   // An awaitable (not a task: it costs nothing when no wait is needed).
   detail::connection::drain_awaiter drain();
   // Closes the sending side once the buffer is sent (asyncio.StreamWriter.write_eof).

@@ -96,10 +96,11 @@ private:
 
 namespace detail {
 
-// Runs fn(arg) on the calling worker right after the coroutine step now running returns (before
-// the worker picks its next task). Returns false, doing nothing, when not called on a worker.
-// The I/O layer uses it to send what a step wrote, once per connection per step.
-bool defer_after_step(void (*fn)(void*), void* arg) noexcept;
+// Runs fn(arg) on the calling worker at the end of its current turn: once it has no local task
+// ready, or after a few more steps at most (max_turn_steps in worker.cpp). Returns false, doing
+// nothing, when not called on a worker. The I/O layer sends a connection's output this way: what
+// several steps wrote to one connection leaves in one send (a chat broadcast's fan-out).
+bool defer_to_end_of_turn(void (*fn)(void*), void* arg) noexcept;
 
 // True when the calling worker has other tasks ready to run (its queues, or the global queue):
 // a coroutine that would otherwise wait for an event that is likely to come soon can yield

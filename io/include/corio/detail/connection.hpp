@@ -107,7 +107,7 @@ public:
   std::size_t limit() const noexcept { return opts_.limit; }
 
   // --- writing ----------------------------------------------------------------------------------
-  void write(std::string_view data);
+  std::size_t write(std::string_view data);
   class drain_awaiter;
   drain_awaiter drain();
   void write_eof();
