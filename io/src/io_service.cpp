@@ -8,12 +8,12 @@
 
 namespace corio::detail {
 
-io_service::io_service(scheduler& s, std::size_t io_threads, asio::io_context* external, bool batch_scheduling)
+io_service::io_service(scheduler& s, std::size_t io_threads, asio::io_context* external, bool yield_to_workers)
     : sched_(s), external_(external) {
   if (external_) return;
   if (io_threads == 0) io_threads = 1;
   for (std::size_t i = 0; i < io_threads; ++i)
-    threads_.push_back(std::make_unique<io_thread>(s, i == 0, batch_scheduling));
+    threads_.push_back(std::make_unique<io_thread>(s, i == 0, yield_to_workers));
 }
 
 io_service::~io_service() { stop(); }

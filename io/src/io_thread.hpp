@@ -28,7 +28,7 @@ struct io_batch {
 
 class io_thread {
 public:
-  io_thread(scheduler& s, bool owns_timers, bool batch_scheduling);
+  io_thread(scheduler& s, bool owns_timers, bool yield_to_workers);
   io_thread(const io_thread&) = delete;
   io_thread& operator=(const io_thread&) = delete;
   ~io_thread();
@@ -49,7 +49,7 @@ private:
   scheduler& sched_;
   asio::io_context ctx_{1}; // concurrency hint 1: one thread runs it
   bool owns_timers_;
-  bool batch_scheduling_;
+  bool yield_to_workers_;
   timer_queue timers_;
   io_batch batch_;
   std::atomic<bool> stop_{false};

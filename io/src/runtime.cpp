@@ -13,6 +13,10 @@ scheduler_options scheduler_part(const runtime_options& o) {
   scheduler_options s;
   s.workers = o.workers;
   s.spin_before_park = o.spin_before_park;
+  s.offload_threads = o.offload_threads;
+  s.offload_nice = o.offload_nice;
+  s.debug = o.debug;
+  s.slow_step_threshold = o.slow_step_threshold;
   return s;
 }
 } // namespace

@@ -1,7 +1,7 @@
 #include <corio/detail/frame_alloc.hpp>
 #include <corio/detail/frame_cache.hpp>
 
-#include "spinlock.hpp"
+#include <corio/detail/spinlock.hpp>
 
 #include <corio/detail/task_header.hpp>
 

@@ -1,6 +1,10 @@
 #include "scheduler_core.hpp"
+#include "watchdog.hpp"
+
+#include <corio/debug.hpp>
 
 #include <corio/scheduler.hpp>
+#include <corio/detail/wait_list.hpp>
 #include <corio/yield.hpp>
 
 #include <fmt/core.h>
@@ -15,6 +19,25 @@ namespace detail {
 
 scheduler_core::scheduler_core(scheduler& o, scheduler_options opts)
     : owner(o), options(opts), idle_state(opts.workers), foreign_registry(*this, nullptr) {}
+
+scheduler_core::~scheduler_core() = default;
+
+cpu_pool& scheduler_core::pool() {
+  std::call_once(pool_once, [&] {
+    std::size_t n = options.offload_threads ? options.offload_threads : std::thread::hardware_concurrency();
+    pool_ = std::make_unique<cpu_pool>(n ? n : 1, options.offload_nice);
+  });
+  return *pool_;
+}
+
+void submit_offload(scheduler& s, std::shared_ptr<offload_job_base> job) {
+  auto& core = *s.impl_for_offload();
+  {
+    std::lock_guard lock(registry_mutex());
+    if (core.closed) throw runtime_error("corio: offload() on a runtime that was shut down");
+  }
+  core.pool().submit(std::move(job));
+}
 
 void scheduler_core::wake_one() noexcept {
   std::size_t index;
@@ -64,6 +87,8 @@ scheduler::scheduler(scheduler_options options)
   for (std::size_t i = 0; i < core.options.workers; ++i)
     core.workers.push_back(std::make_unique<detail::worker>(core, i));
   for (auto& w : core.workers) w->start();
+  if (core.options.debug || debug_requested_by_environment())
+    core.watchdog_ = std::make_unique<detail::watchdog>(core, core.options.slow_step_threshold);
 }
 
 scheduler::~scheduler() {
@@ -95,7 +120,11 @@ void scheduler::schedule(std::coroutine_handle<> h) noexcept {
 void scheduler::schedule_batch(std::span<const std::coroutine_handle<>> hs) noexcept {
   if (hs.empty()) return;
   if (auto* w = detail::own_worker(*impl_)) {
-    for (auto h : hs) w->schedule_local(h);
+    // In order: the first runs next (LIFO slot), the rest are pushed last-first so that the
+    // newest-first local queue hands them out in the order given.
+    for (std::size_t i = hs.size(); i-- > 1;) w->push_behind_lifo(hs[i]);
+    w->schedule_local(hs[0]);
+    impl_->notify_one();
     return;
   }
   impl_->inject.push_batch(hs.data(), hs.size());
@@ -116,6 +145,10 @@ void scheduler::shutdown(std::function<void()> after_workers_stopped) {
   core.stopping.store(true, std::memory_order_release);
   core.unpark_all();
   for (auto& w : core.workers) w->join();
+  core.watchdog_.reset();
+  // Offloaded jobs still running will schedule their waiters; let them finish before those
+  // waiters' frames are destroyed below.
+  if (core.pool_) core.pool_->wait_idle();
   if (after_workers_stopped) after_workers_stopped();
   // 3. Nothing runs any more: adopt every registry shard and destroy every task that did not
   //    finish. Finished tasks whose join_handles are still held elsewhere are unregistered, so
@@ -156,6 +189,7 @@ scheduler_metrics scheduler::metrics() const {
     alive += core.workers[i]->registry().size();
   }
   m.global_queue_depth = core.inject.size();
+  m.offloads_in_flight = core.pool_ ? core.pool_->in_flight() : 0;
   m.tasks_spawned = spawned;
   m.tasks_alive = alive;
   return m;
@@ -173,6 +207,26 @@ bool defer_to_end_of_turn(void (*fn)(void*), void* arg) noexcept {
     return false; // out of memory: the caller falls back to its slow path
   }
   return true;
+}
+
+void wake_all(wait_list& list) noexcept {
+  std::coroutine_handle<> batch[64];
+  std::size_t n = 0;
+  scheduler* sched = nullptr;
+  auto flush = [&] {
+    if (n == 0) return;
+    if (sched)
+      sched->schedule_batch({batch, n});
+    else
+      for (std::size_t i = 0; i < n; ++i) batch[i].resume();
+    n = 0;
+  };
+  while (wait_node* w = list.pop_front()) {
+    if (n == 64 || (n > 0 && w->sched != sched)) flush();
+    sched = w->sched;
+    batch[n++] = w->handle;
+  }
+  flush();
 }
 
 bool worker_has_other_work() noexcept {

@@ -1,6 +1,7 @@
 #pragma once
 // The state a scheduler's workers share: the global queue, the idle bookkeeping, the foreign
 // registry shard and the stop flags. corio::scheduler is a thin owner of this.
+#include "cpu_pool.hpp"
 #include "idle.hpp"
 #include "inject_queue.hpp"
 #include "task_registry.hpp"
@@ -14,6 +15,8 @@
 #include <vector>
 
 namespace corio::detail {
+
+class watchdog;
 
 struct scheduler_core {
   scheduler_core(scheduler& owner, scheduler_options opts);
@@ -42,6 +45,14 @@ struct scheduler_core {
   std::atomic<bool> stopping{false}; // workers leave their loop
   bool closed = false;               // no more spawns; under registry_mutex()
   bool adopted = false;              // shutdown owns every shard now; under registry_mutex()
+
+  // offload(): created on first use.
+  cpu_pool& pool();
+  std::once_flag pool_once;
+  std::unique_ptr<cpu_pool> pool_;
+
+  std::unique_ptr<watchdog> watchdog_;
+  ~scheduler_core();
 };
 
 } // namespace corio::detail

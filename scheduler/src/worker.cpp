@@ -283,7 +283,9 @@ void worker::run() {
       if (core_.idle_state.stop_search()) core_.notify_one();
     }
     polled_.add();
+    running_.store(h.address(), std::memory_order_relaxed);
     h.resume();
+    running_.store(nullptr, std::memory_order_relaxed);
     if (!end_of_turn_.empty()) [[unlikely]]
       if (++turn_steps_ >= max_turn_steps || (!lifo_ && queue_.empty())) end_turn();
   }

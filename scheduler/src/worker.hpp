@@ -46,6 +46,7 @@ public:
 
   // Called on this worker's own thread.
   void schedule_local(std::coroutine_handle<> h) noexcept;  // a wake-up: LIFO slot
+  void push_behind_lifo(std::coroutine_handle<> h) noexcept { push_or_spill(h); }
   void yield_task(std::coroutine_handle<> h) noexcept;      // behind all queued work
   void defer(std::coroutine_handle<> h) noexcept { schedule_local(h); }
   void defer_to_end_of_turn(void (*fn)(void*), void* arg) { end_of_turn_.push_back({fn, arg}); }
@@ -60,6 +61,9 @@ public:
   scheduler_core& core() noexcept { return core_; }
   std::size_t index() const noexcept { return index_; }
   void fill_metrics(worker_metrics& m) const;
+  // For the debug watchdog: the step counter and the coroutine now running (null when idle).
+  std::uint64_t steps() const noexcept { return polled_.get(); }
+  const void* running() const noexcept { return running_.load(std::memory_order_relaxed); }
   std::uint64_t spawned() const noexcept { return spawned_.get(); }
 
   // The worker running on the calling thread, if any.
@@ -94,6 +98,7 @@ private:
   std::uint16_t watched_head_ = 0;                    // fairness: the head we saw last,
   std::chrono::steady_clock::time_point head_seen_at_; // and since when
   alignas(64) std::atomic<std::uint32_t> park_token_{0};
+  std::atomic<const void*> running_{nullptr};
   std::thread thread_;
   struct deferred_call {
     void (*fn)(void*);

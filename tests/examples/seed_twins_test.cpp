@@ -71,3 +71,30 @@ TEST_CASE("examples: countdown ticks both counters once a second on a hand-drive
   REQUIRE(p.wait() == 0);
   REQUIRE(p.seconds_since_start() >= 5.0); // the last sleep still runs before main returns
 }
+
+TEST_CASE("examples: async_db connects, queries twice, prints, closes, at the seed's moments", "[examples][seed]") {
+  child_process p({bin("async_db")});
+  expect_moment(p, 0, {"Connecting to the database..."});
+  expect_moment(p, 1, {"Connected!"});
+  expect_moment(p, 1, {"Executing query: SELECT * FROM users"});
+  expect_moment(p, 1.5, {"Executing query: SELECT * FROM products"});
+  expect_moment(p, 2, {"Result of SELECT * FROM users"});
+  expect_moment(p, 2, {"Result of SELECT * FROM products"});
+  expect_moment(p, 2, {"Closing database connection..."});
+  expect_moment(p, 2.5, {"Connection closed!"});
+  REQUIRE_FALSE(p.read_line(std::chrono::milliseconds(300)));
+  REQUIRE(p.wait() == 0);
+}
+
+TEST_CASE("examples: db_pool shares 5 connections among 100 tasks without lost updates", "[examples]") {
+  child_process p({bin("db_pool"), "--workers", "4"});
+  auto summary = p.read_line(std::chrono::seconds(60));
+  REQUIRE(summary);
+  auto peak = p.read_line();
+  REQUIRE(peak);
+  REQUIRE(peak->text == "connections in use at once: at most 5");
+  auto counter = p.read_line();
+  REQUIRE(counter);
+  REQUIRE(counter->text == "counter = 2000 (expected 2000): no lost updates");
+  REQUIRE(p.wait() == 0);
+}

@@ -135,3 +135,27 @@ TEST_CASE("examples: chat_client sends stdin lines and prints what arrives", "[e
   REQUIRE(printed->text.find(": hello client") != std::string::npos);
   client.close_stdin();
 }
+
+TEST_CASE("examples: cpu_offload answers primes through offload and pings at once", "[examples]") {
+  for (const char* mode : {"--offload", "--inline"}) {
+    std::vector<std::string> args{bin("cpu_offload"), "--port", "0", "--workers", "2"};
+    if (std::string(mode) == "--inline") args.push_back("--inline");
+    child_process p(args);
+    auto port = start(p);
+    tcp_client c(port);
+    REQUIRE(c.send_all("primes 100\n"));
+    REQUIRE(c.read_line() == "25\n");
+    REQUIRE(c.send_all("ping\n"));
+    REQUIRE(c.read_line() == "pong\n");
+    REQUIRE(c.send_all("primes 1000000\nping\n"));
+    REQUIRE(c.read_line() == "78498\n");
+    REQUIRE(c.read_line() == "pong\n");
+    REQUIRE(c.send_all("nonsense\n"));
+    REQUIRE(c.read_line() == "error: expected 'ping' or 'primes N'\n");
+    REQUIRE(c.send_all("primes lots\n")); // a bad number drops this client only
+    REQUIRE(c.closed_by_peer());
+    tcp_client other(port);
+    REQUIRE(other.send_all("ping\n"));
+    REQUIRE(other.read_line() == "pong\n");
+  }
+}

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -218,12 +219,16 @@ TEST_CASE("server: an exception in one handler is reported and affects no other 
 TEST_CASE("streams: a writer that outpaces its peer waits in drain and stays bounded", "[stream][drain]") {
   corio::runtime rt({.workers = 2});
   auto body = []() -> corio::task<bool> {
-    std::atomic<bool> reading{false};
-    auto srv = co_await serve([&reading](corio::stream_reader r, corio::stream_writer) -> corio::task<void> {
-      while (!reading.load()) co_await corio::sleep(5ms); // does not read for a while
+    // Shared, not on this frame: the handler may outlive this coroutine. The handler is named
+    // before the co_await because GCC 12 destroys a capturing lambda temporary written inside a
+    // co_await expression twice (see README, "Compiler notes").
+    auto reading = std::make_shared<std::atomic<bool>>(false);
+    corio::connection_handler slow_reader = [reading](corio::stream_reader r, corio::stream_writer) -> corio::task<void> {
+      while (!reading->load()) co_await corio::sleep(5ms); // does not read for a while
       while (!(co_await r.read(65536)).empty()) {
       }
-    });
+    };
+    auto srv = co_await serve(std::move(slow_reader));
     auto conn = co_await corio::open_connection("127.0.0.1", srv.port());
     auto& w = conn.second; // (clang 14 cannot capture structured bindings)
     const std::string chunk(16 * 1024, 'z');
@@ -241,7 +246,7 @@ TEST_CASE("streams: a writer that outpaces its peer waits in drain and stays bou
     auto h = corio::create_task(writer());
     co_await corio::sleep(100ms);
     bool blocked = !h.done(); // still in drain: the peer has not read
-    reading = true;
+    reading->store(true);
     auto sent = co_await h;
     // Never more than the high-water mark plus the one write that crossed it.
     co_return blocked && sent == 640u * chunk.size() && max_buffered <= 64 * 1024 + chunk.size();

@@ -34,14 +34,23 @@ struct runtime_options {
   std::size_t workers = 0;
   // How long an idle worker keeps looking for work before parking (see scheduler_options).
   std::chrono::microseconds spin_before_park{50};
+  // Threads of the oneTBB arena that runs offload() jobs; 0 = hardware_concurrency() (shared
+  // with the workers; see scheduler/README.md).
+  std::size_t offload_threads = 0;
+  // Nice value offload's TBB threads take while they run corio jobs (0 leaves it alone).
+  int offload_nice = 10;
+  // Debug mode (corio/debug.hpp): report steps that hold a worker longer than the threshold.
+  // Also on with CORIO_DEBUG=1.
+  bool debug = false;
+  std::chrono::milliseconds slow_step_threshold{100};
   // I/O threads, each running its own asio::io_context; sockets are spread over them. One is
   // enough until a single thread's reactor becomes the limit (~190k requests/s).
   std::size_t io_threads = 1;
-  // I/O threads run with SCHED_BATCH, so that waking up never preempts a worker that shares the
-  // core: on a 2-core VM with the load generator on the other core, a preempting I/O thread cost
-  // one context switch per request and half of the echo throughput (tools/bench echo). On cores
-  // of their own it makes no difference. Set false to let I/O threads preempt (lower I/O latency
-  // when every core is busy with CPU work).
+  // I/O threads run at nice +5, between the workers (0) and offload's TBB threads (+10): a woken
+  // I/O thread then rarely preempts a worker sharing its core (at equal priority it did so for
+  // every readiness event — one context switch per request, half the echo throughput on a 2-vCPU
+  // VM), yet still preempts CPU-bound offload work, so timers stay punctual. On cores of their own
+  // it makes no difference. Set false to keep them at the workers' priority.
   bool io_threads_yield_to_workers = true;
   // An io_context the application runs itself (a server that already has one): corio then starts
   // no I/O thread and puts its sockets and timers on this context. Completions are handed to the

@@ -8,10 +8,12 @@
 //     int sum = co_await a + co_await b;
 //   }
 //
+// Accepts any awaitable (the awaitable concept): what is not a task is wrapped in one.
 // Must be called from code running on a corio worker (inside a task); from any other thread use
 // runtime::spawn, which does the same thread-safely. Throws corio::runtime_error outside a
 // runtime and corio::invalid_state_error for an empty or already-awaited task. The returned
 // join_handle may be dropped to detach the task.
+#include <corio/awaitable.hpp>
 #include <corio/join_handle.hpp>
 #include <corio/scheduler.hpp>
 #include <corio/task.hpp>
@@ -25,6 +27,21 @@ join_handle<T> create_task(task<T> t) {
     throw runtime_error("corio: create_task() called outside a corio runtime; "
                         "use runtime::spawn() from other threads");
   return s->spawn(std::move(t));
+}
+
+namespace detail {
+template <class A>
+task<await_result_t<A&&>> await_as_task(A a) {
+  co_return co_await std::move(a);
+}
+} // namespace detail
+
+// Any other awaitable (an offload, a sleep, a lock acquisition, an Asio operation with
+// use_task...) becomes a task of its own: `create_task(corio::offload(crunch, data))`.
+template <awaitable A>
+  requires(!std::is_same_v<std::remove_cvref_t<A>, task<await_result_t<A&&>>>)
+auto create_task(A&& a) {
+  return create_task(detail::await_as_task<std::remove_cvref_t<A>>(std::forward<A>(a)));
 }
 
 } // namespace corio

@@ -30,6 +30,7 @@ struct scheduler_metrics {
   std::size_t global_queue_depth = 0; // tasks waiting in the global injection queue
   std::uint64_t tasks_spawned = 0;    // create_task + spawn calls
   std::size_t tasks_alive = 0;        // spawned tasks whose frames still exist
+  std::size_t offloads_in_flight = 0; // offload() jobs submitted and not finished
 };
 
 } // namespace corio

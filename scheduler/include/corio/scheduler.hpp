@@ -38,6 +38,18 @@ struct scheduler_options {
   // thread costs 20-80 us on the VMs we measure on, so a spin of this order pays for itself
   // whenever work arrives soon; an idle runtime still parks within this time (~0% CPU).
   std::chrono::microseconds spin_before_park{50};
+  // Threads of the oneTBB arena that runs offload() jobs; 0 means hardware_concurrency(), i.e.
+  // workers and TBB threads share the cores (see scheduler/README.md for the measurements).
+  std::size_t offload_threads = 0;
+  // Nice value offload's TBB threads take while they run corio jobs (0 leaves it alone). At +10,
+  // CPU-bound jobs yield to the workers and the I/O thread when those need a core, and take every
+  // cycle they leave: a task ticking every 1 ms during 32 offloaded jobs saw p99 lateness of 2 ms
+  // instead of 7 ms (bench offload_latency, 2-vCPU VM, workers and TBB sharing the cores).
+  int offload_nice = 10;
+  // Debug mode (debug.hpp): report coroutine steps that hold a worker longer than the threshold.
+  // Also on when CORIO_DEBUG=1.
+  bool debug = false;
+  std::chrono::milliseconds slow_step_threshold{100};
 };
 
 class scheduler {
@@ -88,6 +100,7 @@ public:
   void spawn_task(detail::promise_base& p, std::coroutine_handle<> h);
 
   struct impl;
+  impl* impl_for_offload() noexcept { return impl_.get(); }
 
 private:
   std::unique_ptr<impl> impl_;

@@ -20,7 +20,7 @@ struct timer_node;
 
 class io_service {
 public:
-  io_service(scheduler& s, std::size_t io_threads, asio::io_context* external, bool batch_scheduling);
+  io_service(scheduler& s, std::size_t io_threads, asio::io_context* external, bool yield_to_workers);
   ~io_service();
 
   void start();

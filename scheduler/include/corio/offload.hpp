@@ -1,0 +1,119 @@
+#pragma once
+// corio::offload (asyncio.to_thread / loop.run_in_executor): run a CPU-heavy or blocking
+// function on the runtime's oneTBB task arena and await its result, while the workers keep
+// serving other tasks.
+//
+//   double total = co_await corio::offload([](const std::vector<double>& v) {
+//     return tbb::parallel_reduce(...);             // TBB algorithms inside run in the same arena
+//   }, samples);                                    // samples is copied into the job
+//   auto [page, sum] = co_await corio::gather(fetch(url), corio::offload(checksum, data));
+//
+// fn(args...) runs on a TBB thread; the awaiting task resumes on a worker (through the
+// scheduler) with fn's value or its exception as thrown (void and move-only results work). The
+// arguments are decay-copied into the job, so nothing dangles; pass std::ref to share on purpose.
+// No worker ever blocks waiting for the job. Use it for blocking APIs too (a blocking DNS lookup,
+// a file read): such a call on a worker would stall every task queued behind it. What it costs:
+// one small allocation and two thread hand-offs (~10-50 us on these VMs): worth it for work of
+// a millisecond or more, not for microseconds.
+// Cancellation (see join_handle::cancel): the job itself runs to completion; its result is
+// discarded. Must be awaited inside a corio runtime (throws corio::runtime_error otherwise).
+// The arena's size and placement are runtime options (cpu_pool.hpp / scheduler_options).
+#include <corio/errors.hpp>
+#include <corio/scheduler.hpp>
+
+#include <coroutine>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace corio {
+
+namespace detail {
+
+// What runs on the TBB thread: the function, its arguments, and where to put the outcome.
+struct offload_job_base {
+  virtual ~offload_job_base() = default;
+  virtual void run() noexcept = 0;
+  std::coroutine_handle<> waiter{};
+  scheduler* sched = nullptr;
+};
+
+// Hands the job to the scheduler's CPU pool (creating the pool on first use). The pool owns a
+// reference until the job has run and scheduled its waiter. Throws runtime_error after shutdown.
+void submit_offload(scheduler& s, std::shared_ptr<offload_job_base> job);
+
+template <class R>
+struct offload_outcome {
+  std::optional<std::conditional_t<std::is_void_v<R>, char, std::conditional_t<std::is_reference_v<R>, std::reference_wrapper<std::remove_reference_t<R>>, R>>> value;
+  std::exception_ptr error;
+};
+
+template <class F, class Args, class R>
+struct offload_job final : offload_job_base {
+  offload_job(F f, Args a) : fn(std::move(f)), args(std::move(a)) {}
+  F fn;
+  Args args;
+  offload_outcome<R> out;
+
+  void run() noexcept override {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        std::apply(std::move(fn), std::move(args));
+        out.value.emplace();
+      } else {
+        out.value.emplace(std::apply(std::move(fn), std::move(args)));
+      }
+    } catch (...) {
+      out.error = std::current_exception();
+    }
+  }
+};
+
+} // namespace detail
+
+template <class F, class... Args>
+class offload_awaiter {
+  using fn_t = std::decay_t<F>;
+  using args_t = std::tuple<std::decay_t<Args>...>;
+
+public:
+  using result_type = std::invoke_result_t<fn_t&&, std::decay_t<Args>&&...>;
+
+  offload_awaiter(fn_t f, args_t a) : job_(std::make_shared<job_t>(std::move(f), std::move(a))) {}
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    scheduler* s = scheduler::current();
+    if (!s) throw runtime_error("corio: offload() must be awaited inside a corio runtime");
+    job_->waiter = h;
+    job_->sched = s;
+    detail::submit_offload(*s, job_); // from here on the job may finish and resume us at once
+  }
+  result_type await_resume() {
+    auto& out = job_->out;
+    if (out.error) std::rethrow_exception(out.error);
+    if constexpr (std::is_void_v<result_type>)
+      return;
+    else if constexpr (std::is_reference_v<result_type>)
+      return out.value->get();
+    else
+      return std::move(*out.value);
+  }
+
+private:
+  using job_t = detail::offload_job<fn_t, args_t, result_type>;
+  std::shared_ptr<job_t> job_;
+};
+
+template <class F, class... Args>
+  requires std::is_invocable_v<std::decay_t<F>&&, std::decay_t<Args>&&...>
+offload_awaiter<std::decay_t<F>, std::decay_t<Args>...> offload(F&& fn, Args&&... args) {
+  return offload_awaiter<std::decay_t<F>, std::decay_t<Args>...>(
+      std::forward<F>(fn), std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...));
+}
+
+} // namespace corio

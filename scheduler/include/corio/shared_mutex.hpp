@@ -1,0 +1,169 @@
+#pragma once
+// corio::shared_mutex: a readers/writer lock for tasks. Many readers or one writer.
+//
+//   corio::shared_mutex rw;
+//   { auto r = co_await rw.scoped_lock_shared(); read(table); }
+//   { auto w = co_await rw.scoped_lock();        write(table); }
+//
+// Writer-preferring: once a writer waits, new readers queue behind it, so a stream of readers
+// cannot starve writers. Waiters are served in arrival order, except that when the lock passes
+// to readers, every reader queued before the next writer enters together. Waking goes through
+// the scheduler (never on the unlocker's stack). Cancellation: a cancelled waiter leaves the
+// queue without taking the lock.
+#include <corio/detail/spinlock.hpp>
+#include <corio/detail/wait_list.hpp>
+#include <corio/errors.hpp>
+
+#include <coroutine>
+#include <cstddef>
+#include <mutex>
+#include <utility>
+
+namespace corio {
+
+class shared_mutex {
+  struct node : detail::wait_node {
+    bool exclusive = false;
+  };
+
+public:
+  shared_mutex() = default;
+  shared_mutex(const shared_mutex&) = delete;
+  shared_mutex& operator=(const shared_mutex&) = delete;
+
+  bool try_lock() noexcept {
+    std::lock_guard lock(lock_);
+    if (writer_ || readers_ > 0 || !waiters_.empty()) return false;
+    writer_ = true;
+    return true;
+  }
+  bool try_lock_shared() noexcept {
+    std::lock_guard lock(lock_);
+    if (writer_ || !waiters_.empty()) return false; // a queued writer goes first
+    ++readers_;
+    return true;
+  }
+
+  class awaiter {
+  public:
+    awaiter(shared_mutex& m, bool exclusive) noexcept : m_(m) { node_.exclusive = exclusive; }
+    bool await_ready() noexcept { return node_.exclusive ? m_.try_lock() : m_.try_lock_shared(); }
+    bool await_suspend(std::coroutine_handle<> h) noexcept {
+      node_.prepare(h);
+      std::lock_guard lock(m_.lock_);
+      if (m_.grant_locked(node_.exclusive)) return false;
+      m_.waiters_.push_back(&node_);
+      return true;
+    }
+    void await_resume() const noexcept {}
+
+  private:
+    shared_mutex& m_;
+    node node_;
+  };
+  awaiter lock() noexcept { return awaiter(*this, true); }
+  awaiter lock_shared() noexcept { return awaiter(*this, false); }
+
+  void unlock() {
+    detail::wait_list woken;
+    {
+      std::lock_guard lock(lock_);
+      if (!writer_) throw invalid_state_error("corio: shared_mutex::unlock() without the exclusive lock");
+      writer_ = false;
+      admit_locked(woken);
+    }
+    wake(woken);
+  }
+  void unlock_shared() {
+    detail::wait_list woken;
+    {
+      std::lock_guard lock(lock_);
+      if (readers_ == 0) throw invalid_state_error("corio: shared_mutex::unlock_shared() without a shared lock");
+      if (--readers_ == 0) admit_locked(woken);
+    }
+    wake(woken);
+  }
+
+  template <bool Exclusive>
+  class guard {
+  public:
+    guard() noexcept = default;
+    explicit guard(shared_mutex& m) noexcept : m_(&m) {}
+    guard(guard&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
+    guard& operator=(guard&& o) noexcept {
+      if (this != &o) {
+        reset();
+        m_ = std::exchange(o.m_, nullptr);
+      }
+      return *this;
+    }
+    ~guard() { reset(); }
+    void unlock() { reset(); }
+
+  private:
+    void reset() {
+      if (!m_) return;
+      auto* m = std::exchange(m_, nullptr);
+      if constexpr (Exclusive)
+        m->unlock();
+      else
+        m->unlock_shared();
+    }
+    shared_mutex* m_ = nullptr;
+  };
+
+  template <bool Exclusive>
+  class scoped_awaiter {
+  public:
+    explicit scoped_awaiter(shared_mutex& m) noexcept : inner_(m, Exclusive), m_(m) {}
+    bool await_ready() noexcept { return inner_.await_ready(); }
+    bool await_suspend(std::coroutine_handle<> h) noexcept { return inner_.await_suspend(h); }
+    guard<Exclusive> await_resume() const noexcept { return guard<Exclusive>(m_); }
+
+  private:
+    awaiter inner_;
+    shared_mutex& m_;
+  };
+  scoped_awaiter<true> scoped_lock() noexcept { return scoped_awaiter<true>(*this); }
+  scoped_awaiter<false> scoped_lock_shared() noexcept { return scoped_awaiter<false>(*this); }
+
+private:
+  // Under lock_: takes the lock now if the queue rules allow it.
+  bool grant_locked(bool exclusive) noexcept {
+    if (!waiters_.empty() || writer_) return false;
+    if (exclusive) {
+      if (readers_ > 0) return false;
+      writer_ = true;
+    } else {
+      ++readers_;
+    }
+    return true;
+  }
+
+  // Under lock_, with the lock free of writers: admits the next writer, or every reader up to
+  // the next writer.
+  void admit_locked(detail::wait_list& woken) noexcept {
+    while (auto* n = static_cast<node*>(waiters_.front())) {
+      if (n->exclusive) {
+        if (readers_ > 0 || writer_) return;
+        writer_ = true;
+        woken.push_back(waiters_.pop_front());
+        return;
+      }
+      if (writer_) return;
+      ++readers_;
+      woken.push_back(waiters_.pop_front());
+    }
+  }
+
+  static void wake(detail::wait_list& woken) noexcept {
+    detail::wake_all(woken);
+  }
+
+  detail::spinlock lock_;
+  detail::wait_list waiters_;
+  std::size_t readers_ = 0;
+  bool writer_ = false;
+};
+
+} // namespace corio
