@@ -71,10 +71,13 @@ corio::task<void> amain(int tasks, int queries, int pool_size) {
       counter = seen + 1;
     }
   };
-  std::vector<corio::task<void>> clients;
-  for (int i = 0; i < tasks; ++i) clients.push_back(client(i));
   auto start = std::chrono::steady_clock::now();
-  co_await corio::gather(std::move(clients));
+  // A task group owns the clients: leaving it waits for all of them, and if one failed the
+  // others would be cancelled and every failure reported together (corio::exception_group).
+  co_await corio::with_task_group([&](corio::task_group& tg) -> corio::task<void> {
+    for (int i = 0; i < tasks; ++i) tg.create_task(client(i));
+    co_return;
+  });
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   example::say("{} queries by {} tasks over {} connections in {} ms", tasks * queries, tasks, pool_size, ms);
   example::say("connections in use at once: at most {}", db.peak());

@@ -141,7 +141,7 @@ void connection::flush_after_step(void* p) noexcept {
   if (c->send_now_locked()) {
     c->flushing_ = true;
     try {
-      create_task(flush(self)).detach();
+      create_task(never_cancelled(flush(self))).detach(); // others' writes depend on it
       return;
     } catch (...) {
       c->flushing_ = false;
@@ -270,10 +270,7 @@ void connection::close_locked() {
   wake(close_waiters_);
 }
 
-void connection::wake(std::vector<conn_waiter>& ws) {
-  for (auto& w : ws) w.sched->schedule(w.h);
-  ws.clear();
-}
+void connection::wake(std::vector<conn_waiter>& ws) { wake_parked(ws); }
 
 bool connection::is_closing() {
   std::lock_guard lock(mu_);
@@ -282,18 +279,8 @@ bool connection::is_closing() {
 
 task<void> connection::wait_closed() {
   auto self = shared_from_this();
-  struct close_park {
-    connection* c;
-    bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) {
-      std::lock_guard lock(c->mu_);
-      if (c->closed_) return false;
-      c->close_waiters_.push_back({h, scheduler::current()});
-      return true;
-    }
-    void await_resume() const noexcept {}
-  };
-  co_await close_park{this};
+  auto closed = [](const void* c) { return static_cast<const connection*>(c)->closed_; };
+  co_await parked_wait(mu_, close_waiters_, closed, this);
 }
 
 } // namespace corio::detail

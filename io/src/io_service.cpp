@@ -54,6 +54,10 @@ void io_service::add_timer(timer_node* n) noexcept {
   if (threads_[0]->timers()->add(n)) threads_[0]->wake();
 }
 
+void io_service::remove_timer(timer_node* n, bool urgent) noexcept {
+  if (threads_[0]->timers()->remove(n, urgent)) threads_[0]->wake();
+}
+
 io_service& current_io() {
   runtime* rt = runtime::current();
   if (!rt) throw runtime_error("corio: I/O and timers need a corio::runtime (a bare scheduler has no I/O thread)");

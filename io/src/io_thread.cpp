@@ -66,12 +66,6 @@ void io_thread::run() {
     setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), io_thread_nice);
   }
   auto keep_running = asio::make_work_guard(ctx_);
-  auto fire = [this](scheduler* s, std::coroutine_handle<> h) {
-    if (s == &sched_)
-      batch_.handles.push_back(h);
-    else
-      s->schedule(h);
-  };
   while (!stop_.load(std::memory_order_relaxed)) {
     // Block in the reactor until a completion is ready or the next timer is due; then run every
     // ready completion without blocking, fire due timers, and hand the batch over at once.
@@ -84,7 +78,7 @@ void io_thread::run() {
         ctx_.run_one_until(deadline);
     }
     ctx_.poll();
-    if (owns_timers_) timers_.expire(timer_queue::clock::now(), fire);
+    if (owns_timers_) timers_.expire(timer_queue::clock::now()); // sleepers go into batch_
     batch_.flush();
   }
   batch_.flush();

@@ -1,4 +1,5 @@
 #include <corio/detail/io_service.hpp>
+#include <corio/run.hpp>
 #include <corio/runtime.hpp>
 
 #include <fmt/core.h>
@@ -21,7 +22,8 @@ scheduler_options scheduler_part(const runtime_options& o) {
 }
 } // namespace
 
-runtime::runtime(runtime_options options) : io_(nullptr), scheduler_(scheduler_part(options)) {
+runtime::runtime(runtime_options options)
+    : grace_(options.shutdown_grace), io_(nullptr), scheduler_(scheduler_part(options)) {
   io_ = std::make_unique<detail::io_service>(scheduler_, options.io_threads, options.io_context,
                                             options.io_threads_yield_to_workers);
   scheduler_.set_context(this);
@@ -44,8 +46,27 @@ void runtime::shutdown() {
   scheduler_.shutdown([this] { io_->stop(); });
 }
 
+cancel_report runtime::shutdown(std::chrono::steady_clock::time_point deadline) {
+  cancel_report r = scheduler_.cancel_pending(deadline);
+  shutdown();
+  return r;
+}
+
 asio::io_context& runtime::io_context(std::size_t index) noexcept { return io_->context(index); }
 std::size_t runtime::io_thread_count() const noexcept { return io_->size(); }
+
+void detail::finish_run(runtime& rt) noexcept {
+  if (rt.get_scheduler().is_shut_down()) return;
+  try {
+    cancel_report r = rt.shutdown(rt.shutdown_grace());
+    if (r.left > 0)
+      fmt::print(stderr,
+                 "corio::run: {} task{} did not finish within {} ms of being cancelled and {} destroyed\n",
+                 r.left, r.left == 1 ? "" : "s", rt.shutdown_grace().count(), r.left == 1 ? "was" : "were");
+  } catch (...) {
+    rt.shutdown();
+  }
+}
 
 runtime* runtime::current() noexcept {
   scheduler* s = scheduler::current();

@@ -31,10 +31,7 @@ struct server_state : std::enable_shared_from_this<server_state> {
   std::vector<std::weak_ptr<connection>> live;                      // under mu, for close_clients
   std::vector<conn_waiter> serve_waiters, closed_waiters;           // under mu
 
-  void wake(std::vector<conn_waiter>& ws) {
-    for (auto& w : ws) w.sched->schedule(w.h);
-    ws.clear();
-  }
+  void wake(std::vector<conn_waiter>& ws) { wake_parked(ws); }
 };
 
 namespace {
@@ -47,6 +44,8 @@ bool resource_exhausted(const std::error_code& ec) {
 task<void> run_handler(std::shared_ptr<server_state> st, std::shared_ptr<connection> c) {
   try {
     co_await st->handler(stream_reader(c), stream_writer(c));
+  } catch (const cancelled_error&) {
+    // cancelled (a runtime shutdown, or the application): not a failure
   } catch (...) {
     report_unhandled_exception(std::current_exception(), "Unhandled exception in a start_server connection handler");
   }
@@ -88,7 +87,8 @@ task<void> accept_loop(std::shared_ptr<server_state> st, std::size_t index) {
       std::erase_if(st->live, [](const std::weak_ptr<connection>& w) { return w.expired(); });
       st->live.push_back(c);
     }
-    create_task(run_handler(st, std::move(c))).detach();
+    // Always runs its body, even if cancelled at once: it keeps the server's count of handlers.
+    create_task(deliver_at_first_suspension(run_handler(st, std::move(c)))).detach();
   }
 }
 
@@ -163,36 +163,26 @@ void server::close_clients() {
   for (auto& c : open) c->close();
 }
 
-namespace {
-struct park_until { // a constructor, not an aggregate: see locked_start.hpp
-  using list_ptr = std::vector<detail::conn_waiter> detail::server_state::*;
-  park_until(std::shared_ptr<detail::server_state> s, bool (*r)(detail::server_state&), list_ptr l)
-      : st(std::move(s)), ready(r), list(l) {}
-  std::shared_ptr<detail::server_state> st;
-  bool (*ready)(detail::server_state&);
-  list_ptr list;
-  bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
-    std::lock_guard lock(st->mu);
-    if (ready(*st)) return false;
-    ((*st).*list).push_back({h, scheduler::current()});
-    return true;
-  }
-  void await_resume() const noexcept {}
-};
-} // namespace
-
 task<void> server::serve_forever() {
   auto st = s_;
   if (!st) co_return;
-  co_await park_until{st, [](detail::server_state& s) { return s.closed; }, &detail::server_state::serve_waiters};
+  auto closed = [](const void* s) { return static_cast<const detail::server_state*>(s)->closed; };
+  try {
+    co_await detail::parked_wait(st->mu, st->serve_waiters, closed, st.get());
+  } catch (const cancelled_error&) {
+    close(); // as asyncio: cancelling serve_forever closes the server
+    throw;
+  }
 }
 
 task<void> server::wait_closed() {
   auto st = s_;
   if (!st) co_return;
-  co_await park_until{st, [](detail::server_state& s) { return s.closed && s.active == 0; },
-                      &detail::server_state::closed_waiters};
+  auto done = [](const void* p) {
+    auto* s = static_cast<const detail::server_state*>(p);
+    return s->closed && s->active == 0;
+  };
+  co_await detail::parked_wait(st->mu, st->closed_waiters, done, st.get());
 }
 
 } // namespace corio

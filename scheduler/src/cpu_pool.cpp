@@ -31,10 +31,7 @@ void cpu_pool::submit(std::shared_ptr<offload_job_base> job) {
   arena_.enqueue([this, holder] {
     std::shared_ptr<offload_job_base> job = std::move(*holder);
     job->run();
-    // Read what we need before waking: once scheduled, the waiter may resume and finish.
-    scheduler* s = job->sched;
-    auto waiter = job->waiter;
-    s->schedule(waiter);
+    job->finish_and_wake(); // unless the waiter was cancelled and resumed already
     job.reset();
     // Count down under the lock: once wait_idle sees zero it may destroy the pool, and by then
     // this job must be done touching it.

@@ -12,8 +12,9 @@ namespace corio::detail {
 
 namespace {
 
+// A task that ended cancelled is not a failure nobody saw (asyncio does not log those either).
 void report_unretrieved(const std::exception_ptr* e) noexcept {
-  if (e && *e) report_unhandled_exception(*e, "Task exception was never retrieved");
+  if (e && *e && !is_cancellation(*e)) report_unhandled_exception(*e, "Task exception was never retrieved");
 }
 
 } // namespace
@@ -28,6 +29,8 @@ void check_join_from_same_runtime(task_header* task) {
     throw runtime_error("corio: a join_handle can only be awaited by a task of the runtime that runs "
                         "its task; use runtime::block_on from other threads");
 }
+
+void schedule_on(scheduler* s, std::coroutine_handle<> h) noexcept { s->schedule(h); }
 
 std::coroutine_handle<> complete_spawned(promise_base& p, std::coroutine_handle<> self,
                                          const std::exception_ptr* unretrieved) noexcept {

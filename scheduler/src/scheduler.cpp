@@ -9,6 +9,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <thread>
@@ -177,6 +178,48 @@ void scheduler::shutdown(std::function<void()> after_workers_stopped) {
   core.inject.clear();
 }
 
+scheduler::cancel_report scheduler::cancel_pending(std::chrono::steady_clock::time_point deadline) {
+  auto& core = *impl_;
+  if (detail::own_worker(core))
+    throw runtime_error("corio: cancel_pending() called from one of the runtime's own workers would "
+                        "wait for itself; call it from the thread that owns the runtime");
+  cancel_report report;
+  core.sweep_cancelled.store(0, std::memory_order_relaxed);
+  auto pause = std::chrono::microseconds(100);
+  for (;;) {
+    std::size_t unfinished = 0;
+    std::uint64_t epoch;
+    {
+      std::lock_guard lock(detail::registry_mutex());
+      if (core.closed) return report; // shut down already: nothing runs any more
+      epoch = core.sweep_epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
+      core.foreign_registry.for_each([&](detail::task_header* h) {
+        if (h->state.load(std::memory_order_acquire) & detail::completed) return;
+        ++unfinished;
+        if (detail::cancelling_count(h) == 0 && detail::request_cancel(h))
+          core.sweep_cancelled.fetch_add(1, std::memory_order_relaxed);
+      });
+    }
+    core.unpark_all(); // parked workers sweep too (and park again)
+    // Wait for every worker's sweep: up to the deadline, but always a little (a round started
+    // just before the deadline still gets its answers); a worker stuck in a long step beyond that
+    // counts as one unfinished task (the one it runs).
+    const auto answer_by = std::max(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(20));
+    for (auto& w : core.workers) {
+      while (w->swept_epoch() < epoch && std::chrono::steady_clock::now() < answer_by) {
+        w->unpark();
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+      unfinished += w->swept_epoch() < epoch ? 1 : w->sweep_unfinished(); // 1: at least its step
+    }
+    report.cancelled = core.sweep_cancelled.load(std::memory_order_relaxed);
+    report.left = unfinished;
+    if (unfinished == 0 || std::chrono::steady_clock::now() >= deadline) return report;
+    std::this_thread::sleep_for(pause);
+    if (pause < std::chrono::milliseconds(5)) pause *= 2;
+  }
+}
+
 scheduler_metrics scheduler::metrics() const {
   scheduler_metrics m;
   auto& core = *impl_;
@@ -209,7 +252,7 @@ bool defer_to_end_of_turn(void (*fn)(void*), void* arg) noexcept {
   return true;
 }
 
-void wake_all(wait_list& list) noexcept {
+void wake_all(wake_batch& list) noexcept {
   std::coroutine_handle<> batch[64];
   std::size_t n = 0;
   scheduler* sched = nullptr;
@@ -221,7 +264,7 @@ void wake_all(wait_list& list) noexcept {
       for (std::size_t i = 0; i < n; ++i) batch[i].resume();
     n = 0;
   };
-  while (wait_node* w = list.pop_front()) {
+  while (wait_node* w = list.pop()) {
     if (n == 64 || (n > 0 && w->sched != sched)) flush();
     sched = w->sched;
     batch[n++] = w->handle;

@@ -46,6 +46,11 @@ struct scheduler_core {
   bool closed = false;               // no more spawns; under registry_mutex()
   bool adopted = false;              // shutdown owns every shard now; under registry_mutex()
 
+  // scheduler::cancel_pending: each worker sweeps its own registry shard when it sees a new
+  // epoch (worker::sweep_if_requested) and reports what it found.
+  std::atomic<std::uint64_t> sweep_epoch{0};
+  std::atomic<std::size_t> sweep_cancelled{0};
+
   // offload(): created on first use.
   cpu_pool& pool();
   std::once_flag pool_once;

@@ -1,5 +1,7 @@
 #include "worker.hpp"
 
+#include <corio/detail/cancel.hpp>
+
 #include "scheduler_core.hpp"
 
 #include <corio/detail/stack_guard.hpp>
@@ -177,6 +179,7 @@ std::coroutine_handle<> worker::next_local() noexcept {
   ++tick_;
   if (tick_ % global_queue_interval == 0) [[unlikely]] {
     if (registry_.has_remote()) registry_.drain_remote();
+    sweep_if_requested();
     // One task only, as Go does: a batch would push old global work on top of the local queue,
     // and in fork-join code that is work that should run last (it was spilled from the bottom).
     std::coroutine_handle<> h;
@@ -250,8 +253,28 @@ std::coroutine_handle<> worker::search() noexcept {
   return {};
 }
 
+void worker::sweep_if_requested() noexcept {
+  const std::uint64_t epoch = core_.sweep_epoch.load(std::memory_order_acquire);
+  if (epoch == swept_epoch_.load(std::memory_order_relaxed)) [[likely]]
+    return;
+  // Wake-ups caused here go through the global queue, as from a foreign thread: this worker may
+  // be on its way to park, with nobody to run what it would push onto its own queue.
+  current_worker_tls = nullptr;
+  std::size_t unfinished = 0, cancelled = 0;
+  registry_.for_each([&](task_header* h) {
+    if (h->state.load(std::memory_order_acquire) & completed) return;
+    ++unfinished;
+    if (cancelling_count(h) == 0 && request_cancel(h)) ++cancelled;
+  });
+  current_worker_tls = this;
+  if (cancelled) core_.sweep_cancelled.fetch_add(cancelled, std::memory_order_relaxed);
+  sweep_unfinished_.store(unfinished, std::memory_order_relaxed);
+  swept_epoch_.store(epoch, std::memory_order_release);
+}
+
 void worker::park() noexcept {
   if (registry_.has_remote()) registry_.drain_remote();
+  sweep_if_requested();
   bool last = core_.idle_state.transition_to_parked(index_, searching_);
   searching_ = false;
   if (last && core_.has_visible_work()) core_.notify_one();
@@ -259,6 +282,7 @@ void worker::park() noexcept {
   for (;;) {
     while (park_token_.exchange(0, std::memory_order_acquire) == 0) park_token_.wait(0, std::memory_order_acquire);
     if (core_.stopping.load(std::memory_order_acquire)) return;
+    sweep_if_requested(); // cancel_pending woke every worker for this
     if (!core_.idle_state.is_sleeping(index_)) break; // a real wake-up, not a stale token
   }
   unparks_.add();

@@ -69,6 +69,13 @@ public:
   // The worker running on the calling thread, if any.
   static worker* current() noexcept { return current_worker_tls; }
 
+  // Own thread: if cancel_pending asked for a new sweep, cancels the unfinished tasks of this
+  // worker's shard not asked yet and publishes how many are unfinished.
+  void sweep_if_requested() noexcept;
+  // Any thread: the last epoch swept, and what that sweep counted.
+  std::uint64_t swept_epoch() const noexcept { return swept_epoch_.load(std::memory_order_acquire); }
+  std::size_t sweep_unfinished() const noexcept { return sweep_unfinished_.load(std::memory_order_relaxed); }
+
 private:
   friend class corio::scheduler; // spawn_task's fast path
   void run();
@@ -97,6 +104,8 @@ private:
   bool searching_ = false;
   std::uint16_t watched_head_ = 0;                    // fairness: the head we saw last,
   std::chrono::steady_clock::time_point head_seen_at_; // and since when
+  std::atomic<std::uint64_t> swept_epoch_{0};
+  std::atomic<std::size_t> sweep_unfinished_{0};
   alignas(64) std::atomic<std::uint32_t> park_token_{0};
   std::atomic<const void*> running_{nullptr};
   std::thread thread_;

@@ -108,12 +108,38 @@ TEST_CASE("examples: chat_server serves 1,000 concurrent clients", "[examples][c
   auto port = start(p);
   const int n = corio_test::sanitized() ? 200 : 1000;
   std::vector<std::unique_ptr<tcp_client>> clients;
-  for (int i = 0; i < n; ++i) clients.push_back(std::make_unique<tcp_client>(port));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto ends_with = [](const std::optional<std::string>& l, std::string_view tail) {
+    return l && l->size() >= tail.size() && l->compare(l->size() - tail.size(), tail.size(), tail) == 0;
+  };
+  // Make sure the server has taken every client in before the broadcast (under a sanitizer
+  // that can take a while). First client 0: client 1 probes until client 0 hears it.
+  clients.push_back(std::make_unique<tcp_client>(port));
+  clients.push_back(std::make_unique<tcp_client>(port));
+  for (bool heard = false; !heard;) {
+    REQUIRE(clients[1]->send_all("probe\n"));
+    heard = ends_with(clients[0]->read_line(100), "probe\n");
+  }
+  // Then everyone else says hello, and client 0 hears each of them.
+  for (int i = 2; i < n; ++i) clients.push_back(std::make_unique<tcp_client>(port));
+  for (int i = 2; i < n; ++i) REQUIRE(clients[static_cast<std::size_t>(i)]->send_all("hello\n"));
+  for (int heard = 0; heard < n - 2;) {
+    auto l = clients[0]->read_line(30000);
+    REQUIRE(l.has_value());
+    heard += ends_with(l, ": hello\n");
+  }
   REQUIRE(clients[0]->send_all("to everyone\n"));
   auto expected = prefix_of(*clients[0]) + "to everyone\n";
   int received = 0;
-  for (int i = 1; i < n; ++i) received += clients[static_cast<std::size_t>(i)]->read_line() == expected;
+  for (int i = 1; i < n; ++i) {
+    auto& c = *clients[static_cast<std::size_t>(i)];
+    // Skip the hellos of the clients that arrived after this one.
+    for (std::optional<std::string> l; (l = c.read_line(30000)) && !l->empty();) {
+      if (*l == expected) {
+        ++received;
+        break;
+      }
+    }
+  }
   REQUIRE(received == n - 1);
 }
 

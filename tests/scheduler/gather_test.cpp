@@ -95,32 +95,68 @@ TEST_CASE("gather: accepts join handles, lvalue ones used in place", "[gather]")
   REQUIRE(s.block_on(body()) == 60 + 45);
 }
 
-TEST_CASE("gather: waits for every branch, rethrows the first failure, reports the others", "[gather]") {
+TEST_CASE("gather: the first failure cancels the other branches, waits for them, rethrows it", "[gather]") {
   corio_test::captured_reports reports;
+  std::atomic<int> saw_cancel{0};
   std::atomic<int> finished{0};
   {
     // One worker makes "first in time" deterministic: a branch that fails after one trip
-    // through the scheduler fails before one that needs a hundred.
+    // through the scheduler fails before the others get far.
     corio::scheduler s({.workers = 1});
-    auto slow_ok = [](std::atomic<int>& finished) -> corio::task<int> {
-      for (int i = 0; i < 200; ++i) co_await corio::yield();
+    auto slow = [](std::atomic<int>& saw_cancel, std::atomic<int>& finished) -> corio::task<int> {
+      try {
+        for (int i = 0; i < 1000; ++i) co_await corio::yield();
+      } catch (const corio::cancelled_error&) {
+        saw_cancel.fetch_add(1);
+        finished.fetch_add(1);
+        throw;
+      }
       finished.fetch_add(1);
       co_return 1;
     };
     auto body = [&]() -> corio::task<std::string> {
       try {
-        co_await corio::gather(slow_ok(finished), after(1, 0, "first"), after(100, 0, "second"));
+        co_await corio::gather(slow(saw_cancel, finished), after(1, 0, "first"), after(100, 0, "second"),
+                               slow(saw_cancel, finished));
       } catch (const std::runtime_error& e) {
-        // By now the slow branch has finished too: gather never leaves branches running.
-        co_return std::string(e.what()) + (finished.load() == 1 ? " after all" : " early");
+        // By now the cancelled branches have finished too: gather never leaves branches running.
+        co_return std::string(e.what()) + (finished.load() == 2 ? " after all" : " early");
       }
       co_return "no exception";
     };
     REQUIRE(s.block_on(body()) == "first after all");
   }
+  REQUIRE(saw_cancel == 2);
+  // "second" never happened (cancelled first), and the cancellations themselves are not failures.
+  REQUIRE(reports.get().empty());
+}
+
+TEST_CASE("gather: a failure that races the first one is reported, not lost", "[gather]") {
+  corio_test::captured_reports reports;
+  {
+    corio::scheduler s({.workers = 1});
+    // A branch that catches the cancellation and fails differently while cleaning up.
+    auto stubborn = []() -> corio::task<int> {
+      try {
+        for (int i = 0; i < 1000; ++i) co_await corio::yield();
+      } catch (const corio::cancelled_error&) {
+        throw std::logic_error("cleanup failed");
+      }
+      co_return 0;
+    };
+    auto body = [&]() -> corio::task<std::string> {
+      try {
+        co_await corio::gather(stubborn(), after(1, 0, "first"));
+      } catch (const std::runtime_error& e) {
+        co_return e.what();
+      }
+      co_return "no exception";
+    };
+    REQUIRE(s.block_on(body()) == "first");
+  }
   auto got = reports.get();
   REQUIRE(got.size() == 1);
-  REQUIRE(got[0].what == "second");
+  REQUIRE(got[0].what == "cleanup failed");
 }
 
 TEST_CASE("gather_settled: every outcome, values and exceptions", "[gather]") {

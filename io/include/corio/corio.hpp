@@ -11,6 +11,7 @@
 #include <corio/debug.hpp>
 #include <corio/errors.hpp>
 #include <corio/event.hpp>
+#include <corio/exception_group.hpp>
 #include <corio/gather.hpp>
 #include <corio/join_handle.hpp>
 #include <corio/latch.hpp>
@@ -27,11 +28,16 @@
 #include <corio/semaphore.hpp>
 #include <corio/server.hpp>
 #include <corio/shared_mutex.hpp>
+#include <corio/shield.hpp>
 #include <corio/stream_reader.hpp>
 #include <corio/stream_writer.hpp>
-#include <corio/timer.hpp>
 #include <corio/task.hpp>
+#include <corio/task_group.hpp>
+#include <corio/this_task.hpp>
+#include <corio/timeout.hpp>
+#include <corio/timer.hpp>
 #include <corio/unhandled_exception.hpp>
 #include <corio/use_task.hpp>
+#include <corio/wait.hpp>
 #include <corio/with.hpp>
 #include <corio/yield.hpp>

@@ -56,7 +56,13 @@ struct runtime_options {
   // no I/O thread and puts its sockets and timers on this context. Completions are handed to the
   // scheduler from whichever threads run it.
   asio::io_context* io_context = nullptr;
+  // corio::run: how long the tasks still pending when the main task returns get to finish after
+  // they were cancelled (asyncio.run waits for ever; a task that ignores its cancellation would
+  // then hang the program). Those left at the end are destroyed, with a note on stderr.
+  std::chrono::milliseconds shutdown_grace{10'000};
 };
+
+using cancel_report = scheduler::cancel_report;
 
 class runtime {
 public:
@@ -81,6 +87,14 @@ public:
   // Stops accepting spawns, stops the workers after their current step, then the I/O threads,
   // and destroys every unfinished task (their handles report cancelled_error). Idempotent.
   void shutdown();
+  // The graceful form (asyncio.run's ending): cancels every unfinished task, waits until they
+  // have all finished or the deadline passes, then shuts down as above (destroying the ones
+  // left). Returns how many were cancelled and how many were left. Call from outside the workers.
+  cancel_report shutdown(std::chrono::steady_clock::time_point deadline);
+  template <class Rep, class Period>
+  cancel_report shutdown(std::chrono::duration<Rep, Period> grace) {
+    return shutdown(std::chrono::steady_clock::now() + grace);
+  }
 
   scheduler_metrics metrics() const { return scheduler_.metrics(); }
   corio::scheduler& get_scheduler() noexcept { return scheduler_; }
@@ -95,7 +109,11 @@ public:
 
   detail::io_service& io() noexcept { return *io_; }
 
+  // The shutdown grace corio::run uses (runtime_options::shutdown_grace).
+  std::chrono::milliseconds shutdown_grace() const noexcept { return grace_; }
+
 private:
+  std::chrono::milliseconds grace_;
   // Declared first so it is destroyed last: sockets and timers die with the tasks that own
   // them, during shutdown, while their io_context still exists.
   std::unique_ptr<detail::io_service> io_;

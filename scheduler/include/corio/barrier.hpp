@@ -8,8 +8,8 @@
 //
 // The last task to arrive does not suspend; it releases the others (they resume on workers
 // through the scheduler). abort() breaks the barrier: current and future waits throw
-// broken_barrier_error until reset(). Cancellation: a task cancelled while waiting breaks the
-// barrier, as asyncio's does (the others could otherwise wait forever).
+// broken_barrier_error until reset(). Cancellation: a task cancelled while waiting withdraws
+// its arrival, as asyncio's does; the round then waits for another party.
 #include <corio/detail/spinlock.hpp>
 #include <corio/detail/wait_list.hpp>
 
@@ -30,6 +30,7 @@ class barrier {
   struct node : detail::wait_node {
     std::size_t index = 0;
     bool broken = false;
+    barrier* owner_barrier = nullptr;
   };
 
 public:
@@ -43,32 +44,51 @@ public:
   public:
     explicit wait_awaiter(barrier& b) noexcept : b_(b) {}
     bool await_ready() const noexcept { return false; }
-    bool await_suspend(std::coroutine_handle<> h) noexcept {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
       node_.prepare(h);
-      detail::wait_list woken;
+      node_.owner_barrier = &b_;
+      detail::wake_batch woken;
       {
-        std::lock_guard lock(b_.lock_);
-        if (b_.broken_) {
-          node_.broken = true;
+        detail::cancel_lock cancel(node_.root);
+        if (cancel.pending()) {
+          node_.cancelled = true;
           return false;
         }
-        node_.index = b_.arrived_++;
-        if (b_.arrived_ < b_.parties_) {
-          b_.waiters_.push_back(&node_);
+        {
+          std::lock_guard lock(b_.lock_);
+          if (b_.broken_) {
+            node_.broken = true;
+            return false;
+          }
+          node_.index = b_.arrived_++;
+          if (b_.arrived_ < b_.parties_) {
+            b_.waiters_.push_back(&node_);
+          } else {
+            b_.arrived_ = 0; // the last one: release this round, open the next
+            b_.waiters_.take_all(woken);
+          }
+        }
+        if (woken.empty()) {
+          node_.arm(cancel, b_.lock_, &withdrawn);
           return true;
         }
-        b_.arrived_ = 0; // the last one: release this round, open the next
-        b_.waiters_.take_all(woken);
       }
       detail::wake_all(woken);
       return false;
     }
-    std::size_t await_resume() const {
+    std::size_t await_resume() {
+      node_.finish();
       if (node_.broken) throw broken_barrier_error();
       return node_.index;
     }
 
   private:
+    // A cancelled waiter withdraws its arrival (asyncio's does too): the round still needs
+    // `parties` tasks.
+    static void withdrawn(detail::wait_node* n, detail::wake_batch&) noexcept {
+      --static_cast<node*>(n)->owner_barrier->arrived_;
+    }
     barrier& b_;
     node node_;
   };
@@ -76,14 +96,14 @@ public:
 
   // Breaks the barrier: every current and future wait throws broken_barrier_error.
   void abort() noexcept {
-    detail::wait_list woken;
+    detail::wake_batch woken;
     {
       std::lock_guard lock(lock_);
       broken_ = true;
       arrived_ = 0;
       waiters_.take_all(woken);
     }
-    while (auto* w = static_cast<node*>(woken.pop_front())) {
+    while (auto* w = static_cast<node*>(woken.pop())) {
       w->broken = true;
       w->wake();
     }

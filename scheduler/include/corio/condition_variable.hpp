@@ -38,10 +38,10 @@ public:
   void notify_one() noexcept { notify(1); }
   void notify_all() noexcept { notify(static_cast<std::size_t>(-1)); }
   void notify(std::size_t n) noexcept {
-    detail::wait_list woken;
+    detail::wake_batch woken;
     {
       std::lock_guard lock(lock_);
-      while (n-- > 0 && !waiters_.empty()) woken.push_back(waiters_.pop_front());
+      while (n-- > 0 && !waiters_.empty()) woken.add(waiters_.pop_front());
     }
     detail::wake_all(woken);
   }
@@ -49,8 +49,9 @@ public:
   // Waits for a notify; m must be locked by the caller, and is locked again on return.
   task<void> wait(mutex& m) {
     if (!m.is_locked()) throw invalid_state_error("corio: condition_variable::wait() needs the mutex locked");
-    co_await park(*this, m);
-    co_await m.lock();
+    bool cancelled = co_await park(*this, m);
+    co_await mutex::lock_awaiter(m, false); // even when cancelled: the caller expects m held
+    if (cancelled) throw cancelled_error();
   }
 
   // Waits until pred() is true, checking it with m held (asyncio.Condition.wait_for).
@@ -65,15 +66,28 @@ private:
   public:
     park(condition_variable& cv, mutex& m) noexcept : cv_(cv), m_(m) {}
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
       node_.prepare(h);
+      bool listed = false;
       {
-        std::lock_guard lock(cv_.lock_);
-        cv_.waiters_.push_back(&node_);
+        detail::cancel_lock cancel(node_.root);
+        if (cancel.pending()) {
+          node_.cancelled = true; // wait() re-locks m and throws, like any cancelled wait
+        } else {
+          {
+            std::lock_guard lock(cv_.lock_);
+            cv_.waiters_.push_back(&node_);
+          }
+          node_.arm(cancel, cv_.lock_);
+          listed = true;
+        }
       }
-      m_.unlock(); // may hand m to another waiter; we are already listed
+      m_.unlock(); // may hand m to another waiter; if listed, we already are
+      return listed;
     }
-    void await_resume() const noexcept {}
+    // True when cancelled (the request is taken; wait() throws once it holds m again).
+    bool await_resume() noexcept { return node_.finish_quietly(); }
 
   private:
     condition_variable& cv_;

@@ -32,4 +32,12 @@ public:
   explicit cancelled_error(const std::string& what) : std::runtime_error(what) {}
 };
 
+// A timeout (wait_for, timeout, timeout_at) expired before the work finished
+// (asyncio.TimeoutError); the work was cancelled and awaited before this was thrown.
+class timeout_error : public std::runtime_error {
+public:
+  timeout_error() : std::runtime_error("corio: the operation timed out") {}
+  explicit timeout_error(const std::string& what) : std::runtime_error(what) {}
+};
+
 } // namespace corio

@@ -26,7 +26,7 @@ public:
   bool is_set() const noexcept { return set_.load(std::memory_order_acquire); }
 
   void set() noexcept {
-    detail::wait_list woken;
+    detail::wake_batch woken;
     {
       std::lock_guard lock(lock_);
       set_.store(true, std::memory_order_release);
@@ -41,14 +41,23 @@ public:
   public:
     explicit wait_awaiter(event& e) noexcept : e_(e) {}
     bool await_ready() const noexcept { return e_.is_set(); }
-    bool await_suspend(std::coroutine_handle<> h) noexcept {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
       node_.prepare(h);
-      std::lock_guard lock(e_.lock_);
-      if (e_.set_.load(std::memory_order_relaxed)) return false;
-      e_.waiters_.push_back(&node_);
+      detail::cancel_lock cancel(node_.root);
+      if (cancel.pending()) {
+        node_.cancelled = true;
+        return false;
+      }
+      {
+        std::lock_guard lock(e_.lock_);
+        if (e_.set_.load(std::memory_order_relaxed)) return false;
+        e_.waiters_.push_back(&node_);
+      }
+      node_.arm(cancel, e_.lock_);
       return true;
     }
-    void await_resume() const noexcept {}
+    void await_resume() { node_.finish(); }
 
   private:
     event& e_;

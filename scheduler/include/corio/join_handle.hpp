@@ -16,6 +16,10 @@
 // corio::runtime_error; from a plain thread use runtime::block_on). Awaiting twice or awaiting
 // an empty handle throws corio::invalid_state_error. If the task was destroyed unfinished by a
 // runtime shutdown, awaiting it throws corio::cancelled_error.
+//
+// cancel() is asyncio's Task.cancel(): see cancel() below and scheduler/README.md for the
+// protocol (sticky, delivered at most once, at a suspension point, on the scheduler).
+#include <corio/detail/cancel.hpp>
 #include <corio/detail/promise.hpp>
 #include <corio/errors.hpp>
 
@@ -41,6 +45,8 @@ const std::exception_ptr* unretrieved_error_of(std::coroutine_handle<> h) noexce
 void check_join_from_same_runtime(task_header* task);
 // Frees the memory of a task destroyed unfinished while its handle was alive.
 inline task_header* join_header(std::coroutine_handle<> h) noexcept { return header_of(h.address()); }
+// s->schedule(h), for headers that cannot include scheduler.hpp.
+void schedule_on(scheduler* s, std::coroutine_handle<> h) noexcept;
 } // namespace detail
 
 template <class T>
@@ -77,29 +83,113 @@ public:
   // Lets the task run on without anyone awaiting it (same as dropping the handle).
   void detach() noexcept { reset(); }
 
-  struct awaiter {
+  // Requests cancellation of the task (asyncio Task.cancel()): it receives corio::cancelled_error
+  // at its current or next suspension point, on a worker, once; if it reaches its end first, its
+  // result stands. Thread-safe, from anywhere.
+  // Returns false if the task has already finished (or the handle is empty).
+  bool cancel() noexcept {
+    if (!h_) return false;
+    return detail::request_cancel(detail::join_header(h_));
+  }
+
+  // True once the task has finished by cancelled_error (or was destroyed by a shutdown).
+  bool cancelled() const noexcept {
+    if (!h_) return false;
+    auto s = state().load(std::memory_order_acquire);
+    if (!(s & detail::frame_live)) return true;
+    return (s & detail::completed) && h_.promise().cancelled_;
+  }
+
+  // co_await: the task's value or exception. If the awaiting task is cancelled meanwhile, the
+  // cancellation is passed on to this task (asyncio does the same for `await task`), the awaiter
+  // still waits for it to finish, then throws cancelled_error; the handle is not consumed, so the
+  // result can still be awaited.
+  // Take: co_await yields the result (and consumes the handle); otherwise it only waits for the
+  // task to finish (until_done).
+  template <bool Take>
+  struct basic_awaiter : detail::cancel_registration {
+    explicit basic_awaiter(join_handle& h, bool pass_on_cancel = true) noexcept : self(h), pass_on_cancel(pass_on_cancel) {}
     join_handle& self;
+    bool pass_on_cancel;
+    detail::task_header* root = nullptr;
+    bool stopped_before = false; // a cancellation was pending: never waited
+    bool passed_on = false;      // we were cancelled while waiting and cancelled the task
+
     bool await_ready() const {
       if (!self.h_) throw invalid_state_error("corio: co_await on an empty join_handle");
-      if (self.consumed_) throw invalid_state_error("corio: a join_handle can be awaited only once");
+      if (Take && self.consumed_) throw invalid_state_error("corio: a join_handle can be awaited only once");
       return self.done();
     }
-    bool await_suspend(std::coroutine_handle<> caller) {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> caller) {
       detail::check_join_from_same_runtime(detail::join_header(self.h_));
+      root = detail::cancel_root(caller);
+      detail::cancel_lock lock(root);
+      if (lock.pending()) {
+        stopped_before = true;
+        return false;
+      }
       self.h_.promise().continuation_ = caller;
+      this->caller = caller;
+      caller_sched = detail::current_scheduler();
       auto prev = self.state().fetch_or(detail::awaited, std::memory_order_acq_rel);
       // Finished (or destroyed) before we registered: resume at once.
-      return !(prev & detail::completed) && (prev & detail::frame_live);
+      if ((prev & detail::completed) || !(prev & detail::frame_live)) return false;
+      on_cancel = pass_on_cancel ? &pass_on : &stop_waiting;
+      lock.arm(this);
+      return true;
     }
     decltype(auto) await_resume() {
+      detail::task_header* r = std::exchange(root, nullptr); // the destructor has nothing left to do
+      detail::disarm_cancel(r, this);
+      if (stopped_before || passed_on || gave_up) detail::deliver_cancel(r);
+      if constexpr (!Take) return;
+      else {
       self.consumed_ = true;
       if (!(self.state().load(std::memory_order_acquire) & detail::frame_live))
         throw cancelled_error("corio: the task was destroyed unfinished by a runtime shutdown");
       return self.h_.promise().take();
+      }
     }
+    ~basic_awaiter() { detail::disarm_cancel(root, this); }
+
+  private:
+    static void pass_on(detail::cancel_registration* r) noexcept {
+      auto* a = static_cast<basic_awaiter*>(r);
+      a->passed_on = true;
+      detail::request_cancel(detail::join_header(a->self.h_));
+    }
+    // wait_detached: stop waiting, leave the task alone (unless it has just finished: then it is
+    // resuming us with its result already).
+    static void stop_waiting(detail::cancel_registration* r) noexcept {
+      auto* a = static_cast<basic_awaiter*>(r);
+      auto prev = a->self.state().fetch_and(~detail::awaited, std::memory_order_acq_rel);
+      if ((prev & detail::completed) || !(prev & detail::frame_live)) return;
+      a->gave_up = true;
+      detail::schedule_on(a->caller_sched, a->caller);
+    }
+    bool gave_up = false;
+    scheduler* caller_sched = nullptr;
+    std::coroutine_handle<> caller{};
   };
-  awaiter operator co_await() & noexcept { return awaiter{*this}; }
-  awaiter operator co_await() && noexcept { return awaiter{*this}; }
+  using awaiter = basic_awaiter<true>;
+  // Waits like co_await, except that a cancellation of the waiting task is not passed on: the
+  // waiter gives up (cancelled_error) and the task runs on, still owned by this handle (asyncio:
+  // awaiting a shield()ed task).
+  awaiter wait_detached() noexcept { return awaiter(*this, false); }
+  // Waits until the task has finished without taking its result (the handle can be awaited
+  // afterwards); a cancellation of the waiter is not passed on (used by corio::wait).
+  basic_awaiter<false> until_done() noexcept { return basic_awaiter<false>(*this, false); }
+
+  // True once the task has finished with an exception other than cancelled_error.
+  bool failed() const noexcept {
+    if (!h_) return false;
+    auto s = state().load(std::memory_order_acquire);
+    return (s & detail::completed) && (s & detail::frame_live) &&
+           h_.promise().kind_ == detail::promise_base::holds_error && !h_.promise().cancelled_;
+  }
+  awaiter operator co_await() & noexcept { return awaiter(*this); }
+  awaiter operator co_await() && noexcept { return awaiter(*this); }
 
 private:
   std::atomic<std::uint32_t>& state() const noexcept { return detail::join_header(h_)->state; }

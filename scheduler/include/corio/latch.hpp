@@ -27,7 +27,7 @@ public:
   latch& operator=(const latch&) = delete;
 
   void count_down(std::ptrdiff_t n = 1) {
-    detail::wait_list woken;
+    detail::wake_batch woken;
     {
       std::lock_guard lock(lock_);
       if (n < 0 || n > count_) throw invalid_state_error("corio: latch counted down below zero");
@@ -46,14 +46,23 @@ public:
   public:
     explicit wait_awaiter(latch& l) noexcept : l_(l) {}
     bool await_ready() const noexcept { return l_.try_wait(); }
-    bool await_suspend(std::coroutine_handle<> h) noexcept {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
       node_.prepare(h);
-      std::lock_guard lock(l_.lock_);
-      if (l_.count_ == 0) return false;
-      l_.waiters_.push_back(&node_);
+      detail::cancel_lock cancel(node_.root);
+      if (cancel.pending()) {
+        node_.cancelled = true;
+        return false;
+      }
+      {
+        std::lock_guard lock(l_.lock_);
+        if (l_.count_ == 0) return false;
+        l_.waiters_.push_back(&node_);
+      }
+      node_.arm(cancel, l_.lock_);
       return true;
     }
-    void await_resume() const noexcept {}
+    void await_resume() { node_.finish(); }
 
   private:
     latch& l_;

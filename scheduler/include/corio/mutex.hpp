@@ -15,9 +15,12 @@
 // resumes on a worker (usually the unlocker's, right after the unlocker's current step), never on
 // the unlocker's stack, so code after unlock() runs at once (unlike cppcoro's async_mutex,
 // issue #204). The uncontended paths are one atomic compare-and-swap each.
-// Cancellation: a task cancelled while waiting leaves the queue and never owns the lock.
+// Cancellation: a task cancelled while waiting leaves the queue and never owns the lock. If the
+// lock was handed to it first, it owns the lock and the cancellation surfaces at its next
+// suspension point (the guard releases the lock as the exception unwinds).
 // Unlocking a mutex that is not locked throws invalid_state_error. A coroutine must not hold a
 // std::mutex across co_await; this one is made for exactly that.
+#include <corio/detail/cancel.hpp>
 #include <corio/detail/spinlock.hpp>
 #include <corio/detail/wait_list.hpp>
 #include <corio/errors.hpp>
@@ -44,14 +47,21 @@ public:
 
   class lock_awaiter {
   public:
-    explicit lock_awaiter(mutex& m) noexcept : m_(m) {}
+    // `cancellable` false: a lock that must be taken even if the task is being cancelled
+    // (condition_variable re-locking before it lets a cancellation surface).
+    explicit lock_awaiter(mutex& m, bool cancellable = true) noexcept : m_(m), cancellable_(cancellable) {}
     bool await_ready() noexcept { return m_.try_lock(); }
-    bool await_suspend(std::coroutine_handle<> h) noexcept { return m_.enqueue(node_, h); }
-    void await_resume() const noexcept {}
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      node_.prepare(h, cancellable_);
+      return m_.enqueue(node_);
+    }
+    void await_resume() { node_.finish(); }
 
   private:
     mutex& m_;
     detail::wait_node node_;
+    bool cancellable_;
   };
   lock_awaiter lock() noexcept { return lock_awaiter(*this); }
 
@@ -93,8 +103,14 @@ public:
   public:
     explicit scoped_lock_awaiter(mutex& m) noexcept : inner_(m), m_(m) {}
     bool await_ready() noexcept { return inner_.await_ready(); }
-    bool await_suspend(std::coroutine_handle<> h) noexcept { return inner_.await_suspend(h); }
-    guard await_resume() const noexcept { return guard(m_); }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      return inner_.await_suspend(h);
+    }
+    guard await_resume() {
+      inner_.await_resume();
+      return guard(m_);
+    }
 
   private:
     lock_awaiter inner_;
@@ -107,21 +123,30 @@ private:
   // unlocked / locked with no waiter / locked with waiters in the list.
   static constexpr std::uint32_t unlocked = 0, locked = 1, contended = 2;
 
-  // Slow path of lock(): acquires (returns false: do not suspend) or queues the waiter.
-  bool enqueue(detail::wait_node& n, std::coroutine_handle<> h) noexcept {
-    n.prepare(h);
-    std::lock_guard lock(list_lock_);
-    std::uint32_t s = state_.load(std::memory_order_relaxed);
-    for (;;) {
-      if (s == unlocked) {
-        if (state_.compare_exchange_weak(s, locked, std::memory_order_acquire, std::memory_order_relaxed)) return false;
-      } else if (s == locked) {
-        if (state_.compare_exchange_weak(s, contended, std::memory_order_relaxed, std::memory_order_relaxed)) break;
-      } else {
-        break; // contended: the list is ours to append to (we hold its lock)
-      }
+  // Slow path of lock(): acquires (returns false: do not suspend), gives up for a pending
+  // cancellation (false, with n.cancelled set), or queues the waiter.
+  bool enqueue(detail::wait_node& n) noexcept {
+    detail::cancel_lock cancel(n.root);
+    if (cancel.pending()) {
+      n.cancelled = true;
+      return false;
     }
-    waiters_.push_back(&n);
+    {
+      std::lock_guard lock(list_lock_);
+      std::uint32_t s = state_.load(std::memory_order_relaxed);
+      for (;;) {
+        if (s == unlocked) {
+          if (state_.compare_exchange_weak(s, locked, std::memory_order_acquire, std::memory_order_relaxed)) return false;
+        } else if (s == locked) {
+          if (state_.compare_exchange_weak(s, contended, std::memory_order_relaxed, std::memory_order_relaxed)) break;
+        } else {
+          break; // contended: the list is ours to append to (we hold its lock)
+        }
+      }
+      waiters_.push_back(&n);
+    }
+    // A cancelled waiter just leaves: if it was the last, hand_over finds the list empty.
+    n.arm(cancel, list_lock_);
     return true;
   }
 

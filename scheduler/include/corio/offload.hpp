@@ -15,14 +15,18 @@
 // a file read): such a call on a worker would stall every task queued behind it. What it costs:
 // one small allocation and two thread hand-offs (~10-50 us on these VMs): worth it for work of
 // a millisecond or more, not for microseconds.
-// Cancellation (see join_handle::cancel): the job itself runs to completion; its result is
-// discarded. Must be awaited inside a corio runtime (throws corio::runtime_error otherwise).
+// Cancellation (see join_handle::cancel): the awaiting task resumes at once with
+// cancelled_error; the job itself runs to completion on its TBB thread and its result (or
+// exception) is discarded. The job owns its copied arguments, so that is safe; arguments passed
+// with std::ref must then outlive the job, not just the await. Must be awaited inside a corio runtime (throws corio::runtime_error otherwise).
 // The arena's size and placement are runtime options (cpu_pool.hpp / scheduler_options).
+#include <corio/detail/cancel.hpp>
 #include <corio/errors.hpp>
 #include <corio/scheduler.hpp>
 
 #include <coroutine>
 #include <exception>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -40,6 +44,16 @@ struct offload_job_base {
   virtual void run() noexcept = 0;
   std::coroutine_handle<> waiter{};
   scheduler* sched = nullptr;
+  // Who resumes the waiter: the pool when the job is done, or a cancellation that came first.
+  static constexpr int running = 0, done = 1, abandoned = 2;
+  std::atomic<int> state{running};
+  // Called by the pool after run(): resumes the waiter unless a cancellation already did.
+  void finish_and_wake() noexcept {
+    scheduler* s = sched;
+    auto w = waiter;
+    int expected = running;
+    if (state.compare_exchange_strong(expected, done, std::memory_order_acq_rel)) s->schedule(w);
+  }
 };
 
 // Hands the job to the scheduler's CPU pool (creating the pool on first use). The pool owns a
@@ -76,7 +90,7 @@ struct offload_job final : offload_job_base {
 } // namespace detail
 
 template <class F, class... Args>
-class offload_awaiter {
+class offload_awaiter : detail::cancel_registration {
   using fn_t = std::decay_t<F>;
   using args_t = std::tuple<std::decay_t<Args>...>;
 
@@ -84,16 +98,32 @@ public:
   using result_type = std::invoke_result_t<fn_t&&, std::decay_t<Args>&&...>;
 
   offload_awaiter(fn_t f, args_t a) : job_(std::make_shared<job_t>(std::move(f), std::move(a))) {}
+  offload_awaiter(offload_awaiter&& o) noexcept : job_(std::move(o.job_)) {}
+  offload_awaiter& operator=(offload_awaiter&&) = delete;
+  ~offload_awaiter() { detail::disarm_cancel(root_, this); }
 
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
     scheduler* s = scheduler::current();
     if (!s) throw runtime_error("corio: offload() must be awaited inside a corio runtime");
+    root_ = detail::cancel_root(h);
+    detail::cancel_lock lock(root_);
+    if (lock.pending()) { // a sticky cancellation: the job never starts
+      cancelled_ = true;
+      return false;
+    }
     job_->waiter = h;
     job_->sched = s;
     detail::submit_offload(*s, job_); // from here on the job may finish and resume us at once
+    on_cancel = &abandon;
+    lock.arm(this);
+    return true;
   }
   result_type await_resume() {
+    detail::task_header* root = std::exchange(root_, nullptr);
+    detail::disarm_cancel(root, this);
+    if (cancelled_) detail::deliver_cancel(root);
     auto& out = job_->out;
     if (out.error) std::rethrow_exception(out.error);
     if constexpr (std::is_void_v<result_type>)
@@ -105,8 +135,18 @@ public:
   }
 
 private:
+  static void abandon(detail::cancel_registration* r) noexcept {
+    auto* a = static_cast<offload_awaiter*>(r);
+    int expected = detail::offload_job_base::running;
+    if (a->job_->state.compare_exchange_strong(expected, detail::offload_job_base::abandoned, std::memory_order_acq_rel)) {
+      a->cancelled_ = true;
+      a->job_->sched->schedule(a->job_->waiter);
+    }
+  }
   using job_t = detail::offload_job<fn_t, args_t, result_type>;
   std::shared_ptr<job_t> job_;
+  detail::task_header* root_ = nullptr;
+  bool cancelled_ = false;
 };
 
 template <class F, class... Args>

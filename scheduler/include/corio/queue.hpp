@@ -124,21 +124,31 @@ public:
       if (wake) wake->wake();
       return done;
     }
-    bool await_suspend(std::coroutine_handle<> h) {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
       node_.prepare(h);
       node_.item = &value_;
       wait_node* wake = nullptr;
       {
-        std::lock_guard lock(q_.lock_);
-        if (q_.try_put_locked(value_, shut_, &wake)) {
-          if (wake) wake->wake();
+        cancel_lock cancel(node_.root);
+        if (cancel.pending()) {
+          node_.cancelled = true; // the item is not put
           return false;
         }
-        q_.putters_.push_back(&node_);
+        {
+          std::lock_guard lock(q_.lock_);
+          if (!q_.try_put_locked(value_, shut_, &wake)) {
+            q_.putters_.push_back(&node_);
+            node_.arm(cancel, q_.lock_);
+            return true;
+          }
+        }
       }
-      return true;
+      if (wake) wake->wake();
+      return false;
     }
-    void await_resume() const {
+    void await_resume() {
+      node_.finish();
       if (shut_ || node_.shut) throw queue_shut_down();
     }
 
@@ -163,20 +173,30 @@ public:
       if (wake) wake->wake();
       return done;
     }
-    bool await_suspend(std::coroutine_handle<> h) {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
       node_.prepare(h);
       wait_node* wake = nullptr;
       {
-        std::lock_guard lock(q_.lock_);
-        if (!q_.try_get_locked(node_, &wake)) {
-          q_.getters_.push_back(&node_);
-          return true;
+        cancel_lock cancel(node_.root);
+        if (cancel.pending()) {
+          node_.cancelled = true; // nothing is taken from the queue
+          return false;
+        }
+        {
+          std::lock_guard lock(q_.lock_);
+          if (!q_.try_get_locked(node_, &wake)) {
+            q_.getters_.push_back(&node_);
+            node_.arm(cancel, q_.lock_);
+            return true;
+          }
         }
       }
       if (wake) wake->wake();
       return false;
     }
     T await_resume() {
+      node_.finish();
       if (node_.item) return std::move(*node_.item);
       throw queue_shut_down();
     }
@@ -212,7 +232,7 @@ public:
 
   // One put item has been fully processed (asyncio.Queue.task_done).
   void task_done() {
-    wait_list woken;
+    wake_batch woken;
     {
       std::lock_guard lock(lock_);
       if (unfinished_ == 0) throw invalid_state_error("corio: queue::task_done() called more times than items were put");
@@ -228,14 +248,23 @@ public:
       std::lock_guard lock(q_.lock_);
       return q_.unfinished_ == 0;
     }
-    bool await_suspend(std::coroutine_handle<> h) noexcept {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
       node_.prepare(h);
-      std::lock_guard lock(q_.lock_);
-      if (q_.unfinished_ == 0) return false;
-      q_.joiners_.push_back(&node_);
+      cancel_lock cancel(node_.root);
+      if (cancel.pending()) {
+        node_.cancelled = true;
+        return false;
+      }
+      {
+        std::lock_guard lock(q_.lock_);
+        if (q_.unfinished_ == 0) return false;
+        q_.joiners_.push_back(&node_);
+      }
+      node_.arm(cancel, q_.lock_);
       return true;
     }
-    void await_resume() const noexcept {}
+    void await_resume() { node_.finish(); }
 
   private:
     basic_queue& q_;
@@ -246,7 +275,7 @@ public:
 
   // asyncio 3.13's Queue.shutdown(immediate).
   void shutdown(bool immediate = false) {
-    wait_list getters, putters, joiners;
+    wake_batch getters, putters, joiners;
     {
       std::lock_guard lock(lock_);
       shutdown_ = true;
@@ -258,11 +287,11 @@ public:
       getters_.take_all(getters); // getters only wait on an empty queue: nothing left for them
       putters_.take_all(putters);
     }
-    while (auto* g = static_cast<getter*>(getters.pop_front())) {
+    while (auto* g = static_cast<getter*>(getters.pop())) {
       g->shut = true;
       g->wake();
     }
-    while (auto* p = static_cast<putter*>(putters.pop_front())) {
+    while (auto* p = static_cast<putter*>(putters.pop())) {
       p->shut = true;
       p->wake();
     }

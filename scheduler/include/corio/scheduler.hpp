@@ -80,6 +80,17 @@ public:
   void shutdown(std::function<void()> after_workers_stopped = {});
   bool is_shut_down() const noexcept;
 
+  // What cancel_pending (and runtime::shutdown(deadline)) did.
+  struct cancel_report {
+    std::size_t cancelled = 0; // tasks it requested cancellation of
+    std::size_t left = 0;      // tasks still unfinished when it gave up at the deadline
+  };
+  // Cancels every spawned task that has not finished (join_handle::cancel on each) and waits
+  // until they have all finished or the deadline passes (asyncio.run's last step). Tasks spawned
+  // meanwhile are cancelled too; a task is asked only once. Call from outside the workers
+  // (throws corio::runtime_error from one of them); after shutdown it reports nothing.
+  cancel_report cancel_pending(std::chrono::steady_clock::time_point deadline);
+
   std::size_t worker_count() const noexcept;
   scheduler_metrics metrics() const;
 
@@ -130,6 +141,7 @@ std::coroutine_handle<promise<T>> prepare_spawn(task<T>& t, bool with_handle = t
     throw invalid_state_error("corio: cannot spawn a task that was already awaited");
   }
   h.promise().spawned_ = true;
+  h.promise().root_ = header_of(h.address()); // the root of its own await chain
   header_of(h.address())->state.store(with_handle ? frame_live | handle_live : frame_live,
                                       std::memory_order_relaxed);
   return h;
@@ -189,13 +201,32 @@ task<void> block_on_driver(task<T> t, blocking_result<T>& r) {
 
 void check_block_on_allowed(const scheduler& s);
 
+// For internal tasks that must run their body to report back (block_on's driver, gather
+// branches, wait() watchers, task_group children): a cancellation made before such a task starts
+// is left for its first suspension point, instead of skipping the body.
+template <class T>
+task<T> deliver_at_first_suspension(task<T> t) noexcept {
+  auto h = t.release();
+  if (h) h.promise().deliver_at_start_ = false;
+  return task<T>(h);
+}
+
+// For internal tasks that serve others and must never stop half-way (a connection's flush): no
+// cancellation reaches them (cancel() returns false, and cancel_pending passes them by).
+template <class T>
+task<T> never_cancelled(task<T> t) noexcept {
+  auto h = t.release();
+  if (h) header_of(h.address())->cancel.fetch_or(cancel_closed, std::memory_order_relaxed);
+  return task<T>(h);
+}
+
 } // namespace detail
 
 template <class T>
 T scheduler::block_on(task<T> t) {
   detail::check_block_on_allowed(*this);
   detail::blocking_result<T> r;
-  spawn(detail::block_on_driver(std::move(t), r)).detach();
+  spawn(detail::deliver_at_first_suspension(detail::block_on_driver(std::move(t), r))).detach();
   r.wait();
   if (r.error) std::rethrow_exception(r.error);
   if (!r.value) throw cancelled_error("corio: block_on's task was destroyed by a runtime shutdown");

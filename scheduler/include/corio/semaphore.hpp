@@ -47,17 +47,26 @@ public:
   public:
     explicit acquire_awaiter(semaphore& s) noexcept : s_(s) {}
     bool await_ready() noexcept { return s_.try_acquire(); }
-    bool await_suspend(std::coroutine_handle<> h) noexcept {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
       node_.prepare(h);
-      std::lock_guard lock(s_.lock_);
-      if (s_.value_ > 0 && s_.waiters_.empty()) {
-        --s_.value_;
+      detail::cancel_lock cancel(node_.root);
+      if (cancel.pending()) {
+        node_.cancelled = true;
         return false;
       }
-      s_.waiters_.push_back(&node_);
+      {
+        std::lock_guard lock(s_.lock_);
+        if (s_.value_ > 0 && s_.waiters_.empty()) {
+          --s_.value_;
+          return false;
+        }
+        s_.waiters_.push_back(&node_);
+      }
+      node_.arm(cancel, s_.lock_);
       return true;
     }
-    void await_resume() const noexcept {}
+    void await_resume() { node_.finish(); }
 
   private:
     semaphore& s_;
@@ -68,12 +77,12 @@ public:
   // Releases `n` permits (each goes to a waiter first).
   void release(std::ptrdiff_t n = 1) {
     if (n < 0) throw std::invalid_argument("corio: semaphore::release of a negative count");
-    detail::wait_list woken;
+    detail::wake_batch woken;
     {
       std::lock_guard lock(lock_);
       check_release(n);
       while (n > 0 && !waiters_.empty()) {
-        woken.push_back(waiters_.pop_front()); // the permit passes straight to it
+        woken.add(waiters_.pop_front()); // the permit passes straight to it
         --n;
       }
       value_ += n;
@@ -115,8 +124,14 @@ public:
   public:
     explicit scoped_acquire_awaiter(semaphore& s) noexcept : inner_(s), s_(s) {}
     bool await_ready() noexcept { return inner_.await_ready(); }
-    bool await_suspend(std::coroutine_handle<> h) noexcept { return inner_.await_suspend(h); }
-    permit await_resume() const noexcept { return permit(s_); }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      return inner_.await_suspend(h);
+    }
+    permit await_resume() {
+      inner_.await_resume();
+      return permit(s_);
+    }
 
   private:
     acquire_awaiter inner_;

@@ -24,6 +24,7 @@ namespace corio {
 class shared_mutex {
   struct node : detail::wait_node {
     bool exclusive = false;
+    shared_mutex* owner_mutex = nullptr;
   };
 
 public:
@@ -48,16 +49,31 @@ public:
   public:
     awaiter(shared_mutex& m, bool exclusive) noexcept : m_(m) { node_.exclusive = exclusive; }
     bool await_ready() noexcept { return node_.exclusive ? m_.try_lock() : m_.try_lock_shared(); }
-    bool await_suspend(std::coroutine_handle<> h) noexcept {
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
       node_.prepare(h);
-      std::lock_guard lock(m_.lock_);
-      if (m_.grant_locked(node_.exclusive)) return false;
-      m_.waiters_.push_back(&node_);
+      node_.owner_mutex = &m_;
+      detail::cancel_lock cancel(node_.root);
+      if (cancel.pending()) {
+        node_.cancelled = true;
+        return false;
+      }
+      {
+        std::lock_guard lock(m_.lock_);
+        if (m_.grant_locked(node_.exclusive)) return false;
+        m_.waiters_.push_back(&node_);
+      }
+      node_.arm(cancel, m_.lock_, &withdrawn);
       return true;
     }
-    void await_resume() const noexcept {}
+    void await_resume() { node_.finish(); }
 
   private:
+    // A waiter that leaves may unblock those queued behind it (readers behind a writer).
+    static void withdrawn(detail::wait_node* n, detail::wake_batch& woken) noexcept {
+      auto* self = static_cast<node*>(n)->owner_mutex;
+      if (!self->writer_) self->admit_locked(woken);
+    }
     shared_mutex& m_;
     node node_;
   };
@@ -65,7 +81,7 @@ public:
   awaiter lock_shared() noexcept { return awaiter(*this, false); }
 
   void unlock() {
-    detail::wait_list woken;
+    detail::wake_batch woken;
     {
       std::lock_guard lock(lock_);
       if (!writer_) throw invalid_state_error("corio: shared_mutex::unlock() without the exclusive lock");
@@ -75,7 +91,7 @@ public:
     wake(woken);
   }
   void unlock_shared() {
-    detail::wait_list woken;
+    detail::wake_batch woken;
     {
       std::lock_guard lock(lock_);
       if (readers_ == 0) throw invalid_state_error("corio: shared_mutex::unlock_shared() without a shared lock");
@@ -117,8 +133,14 @@ public:
   public:
     explicit scoped_awaiter(shared_mutex& m) noexcept : inner_(m, Exclusive), m_(m) {}
     bool await_ready() noexcept { return inner_.await_ready(); }
-    bool await_suspend(std::coroutine_handle<> h) noexcept { return inner_.await_suspend(h); }
-    guard<Exclusive> await_resume() const noexcept { return guard<Exclusive>(m_); }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      return inner_.await_suspend(h);
+    }
+    guard<Exclusive> await_resume() {
+      inner_.await_resume();
+      return guard<Exclusive>(m_);
+    }
 
   private:
     awaiter inner_;
@@ -142,21 +164,21 @@ private:
 
   // Under lock_, with the lock free of writers: admits the next writer, or every reader up to
   // the next writer.
-  void admit_locked(detail::wait_list& woken) noexcept {
+  void admit_locked(detail::wake_batch& woken) noexcept {
     while (auto* n = static_cast<node*>(waiters_.front())) {
       if (n->exclusive) {
         if (readers_ > 0 || writer_) return;
         writer_ = true;
-        woken.push_back(waiters_.pop_front());
+        woken.add(waiters_.pop_front());
         return;
       }
       if (writer_) return;
       ++readers_;
-      woken.push_back(waiters_.pop_front());
+      woken.add(waiters_.pop_front());
     }
   }
 
-  static void wake(detail::wait_list& woken) noexcept {
+  static void wake(detail::wake_batch& woken) noexcept {
     detail::wake_all(woken);
   }
 

@@ -17,6 +17,7 @@
 // corio::invalid_state_error from the co_await expression instead of being undefined.
 // Cancellation: a task has no cancellation of its own; it sees the cancellation of the spawned
 // task it runs inside (see join_handle.hpp).
+#include <corio/detail/cancel.hpp>
 #include <corio/detail/promise.hpp>
 #include <corio/errors.hpp>
 
@@ -57,8 +58,10 @@ public:
         throw invalid_state_error("corio: a task can be awaited only once");
       return false;
     }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
       h.promise().continuation_ = caller;
+      h.promise().root_ = detail::cancel_root(caller); // it runs inside the caller's task
       return detail::transfer(h);
     }
     decltype(auto) await_resume() { return h.promise().take(); }

@@ -9,7 +9,10 @@
 //
 // The caller is queued behind all of its worker's queued work (and may be stolen by an idle
 // worker meanwhile), so it resumes on a worker of the same runtime, not necessarily the same
-// one. Outside a runtime it does not suspend.
+// one. Outside a runtime it does not suspend. It is a cancellation point: a pending cancellation
+// of the calling task is delivered (as cancelled_error) when it resumes.
+#include <corio/detail/cancel.hpp>
+
 #include <coroutine>
 
 namespace corio {
@@ -21,8 +24,15 @@ bool yield_to_worker(std::coroutine_handle<> h) noexcept;
 
 struct yield_awaiter {
   bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) noexcept { return detail::yield_to_worker(h); }
-  void await_resume() const noexcept {}
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    root_ = detail::cancel_root(h);
+    return detail::yield_to_worker(h);
+  }
+  void await_resume() const { detail::deliver_if_pending(root_); }
+
+private:
+  detail::task_header* root_ = nullptr;
 };
 
 inline yield_awaiter yield() noexcept { return {}; }

@@ -6,6 +6,7 @@
 // happens under mu_, so a close can never race an operation on the same fd (and never lets a
 // recycled fd number be read by mistake). The I/O thread only ever touches Asio's internal
 // per-descriptor state, which Asio locks itself. mu_ is never held across a suspension.
+#include <corio/detail/parked_wait.hpp>
 #include <corio/scheduler.hpp>
 #include <corio/task.hpp>
 
@@ -66,11 +67,6 @@ private:
   std::size_t cap_ = 0, begin_ = 0, end_ = 0;
 };
 
-// A coroutine waiting on the connection (drain, wait_closed), resumed through its scheduler.
-struct conn_waiter {
-  std::coroutine_handle<> h;
-  scheduler* sched;
-};
 
 class connection : public std::enable_shared_from_this<connection> {
 public:

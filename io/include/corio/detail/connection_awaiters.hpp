@@ -25,7 +25,8 @@ public:
     return first_ != fill_result::would_block;
   }
 
-  bool await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
     if (!c_.read_yielded_ && c_.yield_score_ >= 0 && worker_has_other_work()) {
       // Other tasks are ready: run them first and look again afterwards, as a single-threaded
       // event loop would. Under load the data has usually arrived by then, and the read costs
@@ -97,25 +98,27 @@ inline connection::fill_awaiter connection::fill() { return fill_awaiter(*this);
 
 class connection::drain_awaiter {
 public:
-  explicit drain_awaiter(std::shared_ptr<connection> c) : c_(std::move(c)) {}
+  explicit drain_awaiter(std::shared_ptr<connection> c)
+      : c_(std::move(c)), park_(c_->mu_, c_->drain_waiters_, &drained, c_.get()) {}
 
   bool await_ready() {
     std::lock_guard lock(c_->mu_);
     return !c_->drain_needed_locked();
   }
-  bool await_suspend(std::coroutine_handle<> h) {
-    std::lock_guard lock(c_->mu_);
-    if (!c_->drain_needed_locked()) return false; // drained meanwhile
-    c_->drain_waiters_.push_back({h, scheduler::current()});
-    return true;
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    return park_.await_suspend(h); // parks unless drained meanwhile
   }
   void await_resume() {
+    park_.await_resume(); // cancelled_error if cancelled while parked: the data stays queued
     std::lock_guard lock(c_->mu_);
     if (c_->write_error_) throw io_error(c_->write_error_);
   }
 
 private:
+  static bool drained(const void* c) { return !static_cast<const connection*>(c)->drain_needed_locked(); }
   std::shared_ptr<connection> c_;
+  parked_wait park_;
 };
 
 inline connection::drain_awaiter connection::drain() { return drain_awaiter(shared_from_this()); }

@@ -39,6 +39,9 @@ public:
   timer_queue* timers() noexcept;
   // Registers a sleeping coroutine's node, waking the I/O thread when it becomes the earliest.
   void add_timer(timer_node* n) noexcept;
+  // Queues a node its owner won (timer_node::try_remove) for removal from the heap; `urgent`
+  // wakes the I/O thread now (someone waits for the removal).
+  void remove_timer(timer_node* n, bool urgent) noexcept;
 
 private:
   scheduler& sched_;

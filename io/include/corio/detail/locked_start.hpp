@@ -5,6 +5,7 @@
 // released; the shared_ptr copied onto await_suspend's own stack keeps the object that owns the
 // mutex alive until then. `closed` (read under the mutex) stops the start: the awaiter then
 // throws io_error(operation_aborted) without suspending.
+#include <corio/detail/cancel.hpp>
 #include <corio/io_errors.hpp>
 
 #include <asio/error.hpp>
@@ -29,14 +30,21 @@ struct locked_start {
   bool was_closed = false;
 
   bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> h) {
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
     auto hold = keep; // `this` may be gone once the operation has started
+    op.prepare(h);
+    cancel_lock cancel(op.root());
+    if (cancel.pending()) {
+      op.start_cancelled(); // its await_resume throws cancelled_error
+      return false;
+    }
     std::lock_guard lock(mu);
     if (closed) {
       was_closed = true;
       return false;
     }
-    op.await_suspend(h);
+    op.start(cancel);
     return true;
   }
   auto await_resume() {

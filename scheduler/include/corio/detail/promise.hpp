@@ -26,6 +26,18 @@ namespace corio::detail {
 
 struct promise_base;
 
+// True if e holds a corio::cancelled_error (rethrows it to look: only on the failure path).
+bool is_cancellation(const std::exception_ptr& e) noexcept;
+
+// Throws cancelled_error (consuming the request) if the task was cancelled before it started.
+void deliver_cancel_at_start(task_header* root);
+// A spawned task reached its end: from now on cancel() returns false. A request still pending
+// (the task finished before reaching another suspension point) changes nothing: the result
+// wins, as it does for any operation that completes before its cancellation (tokio's abort does
+// the same; converting a computed result into a cancellation would lose the data it carries,
+// e.g. a line a read already took off the socket).
+inline void close_cancel(task_header* h) noexcept { h->cancel.fetch_or(cancel_closed, std::memory_order_release); }
+
 // The scheduler whose worker runs the calling thread (null elsewhere); set by each worker.
 extern constinit thread_local scheduler* current_scheduler_tls;
 inline scheduler* current_scheduler() noexcept { return current_scheduler_tls; }
@@ -38,16 +50,33 @@ std::coroutine_handle<> complete_spawned(promise_base& p, std::coroutine_handle<
 
 struct promise_base {
   std::coroutine_handle<> continuation_{}; // who resumes when this task finishes
+  // The header of the spawned task this one runs in (its own when spawned, its awaiter's root
+  // when awaited): where cancellation is requested and observed. Null when the task is awaited
+  // by a coroutine that is not a corio task.
+  task_header* root_ = nullptr;
   bool spawned_ = false;   // started by create_task/spawn: completion goes through the header
   bool retrieved_ = false; // the result or exception was taken by an awaiter
   std::uint8_t kind_ = 0;  // what the derived promise holds: see below
+  bool cancelled_ = false; // finished with corio::cancelled_error
+  bool deliver_at_start_ = true; // see initial_awaiter (task_group children handle it themselves)
 
   static constexpr std::uint8_t holds_nothing = 0, holds_value = 1, holds_error = 2;
 
   static void* operator new(std::size_t n) { return allocate_frame(n); }
   static void operator delete(void* p, std::size_t n) noexcept { free_frame(p, n); }
 
-  std::suspend_always initial_suspend() noexcept { return {}; }
+  // A spawned task cancelled before it first runs never starts its body: the cancellation is
+  // delivered at this first resumption (asyncio does the same for a Task cancelled early).
+  struct initial_awaiter {
+    promise_base* p;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<>) const noexcept {}
+    void await_resume() const {
+      if (p->spawned_ && p->deliver_at_start_ && (p->root_->cancel.load(std::memory_order_acquire) & cancel_pending)) [[unlikely]]
+        deliver_cancel_at_start(p->root_);
+    }
+  };
+  initial_awaiter initial_suspend() noexcept { return {this}; }
 
   struct final_awaiter {
     bool await_ready() const noexcept { return false; }
@@ -55,6 +84,7 @@ struct promise_base {
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> self) noexcept {
       P& p = self.promise();
       if (!p.spawned_) return transfer(p.continuation_);
+      close_cancel(p.root_);
       return complete_spawned(p, self, p.unretrieved_error());
     }
     void await_resume() const noexcept {}
@@ -75,6 +105,7 @@ struct result_storage : promise_base {
   void unhandled_exception() noexcept {
     ::new (static_cast<void*>(std::addressof(error_))) std::exception_ptr(std::current_exception());
     kind_ = holds_error;
+    cancelled_ = is_cancellation(error_);
   }
   const std::exception_ptr* unretrieved_error() const noexcept {
     return (kind_ == holds_error && !retrieved_) ? &error_ : nullptr;
