@@ -62,14 +62,26 @@ void consume_cancel(task_header* root) noexcept {
   unlock_cancel(root);
 }
 
+namespace {
+// Every delivery throws this one exception object: no allocation per cancellation, and
+// is_cancellation recognises it by identity instead of rethrowing to look (a throw costs ~1 us,
+// and 100,000 cancelled tasks each paid one more for that check). The object is never modified,
+// so threads may throw and catch it at once.
+const std::exception_ptr& shared_cancelled_error() {
+  static const std::exception_ptr e = std::make_exception_ptr(cancelled_error());
+  return e;
+}
+} // namespace
+
 void deliver_cancel(task_header* root) {
   consume_cancel(root);
-  throw cancelled_error();
+  std::rethrow_exception(shared_cancelled_error());
 }
 
 void deliver_cancel_at_start(task_header* root) { deliver_cancel(root); }
 
 bool is_cancellation(const std::exception_ptr& e) noexcept {
+  if (e == shared_cancelled_error()) return true;
   try {
     std::rethrow_exception(e);
   } catch (const cancelled_error&) {

@@ -14,12 +14,15 @@ std::recursive_mutex& registry_mutex() noexcept {
 
 void registry_shard::drain_remote() noexcept {
   task_header* h = remote_.exchange(nullptr, std::memory_order_acquire);
+  std::size_t drained = 0;
   while (h) {
     task_header* next = remote_next(h);
     unlink(h);
     finish_free(h);
     h = next;
+    ++drained;
   }
+  if (drained) remote_count_.fetch_sub(drained, std::memory_order_relaxed);
 }
 
 void unregister_task(task_header* h) noexcept {

@@ -63,6 +63,7 @@ public:
     do {
       ::new (frame_of(h)) task_header*(top);
     } while (!remote_.compare_exchange_weak(top, h, std::memory_order_release, std::memory_order_relaxed));
+    remote_count_.fetch_add(1, std::memory_order_relaxed);
   }
   static task_header* remote_next(task_header* h) noexcept { return *static_cast<task_header**>(frame_of(h)); }
   bool has_remote() const noexcept { return remote_.load(std::memory_order_relaxed) != nullptr; }
@@ -79,7 +80,12 @@ public:
     }
   }
 
-  std::size_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
+  // Tasks registered and not freed: a parked owner drains its remote stack only when it wakes,
+  // so what waits there is not counted (metrics' tasks_alive would otherwise stay high).
+  std::size_t size() const noexcept {
+    std::size_t c = count_.load(std::memory_order_relaxed), r = remote_count_.load(std::memory_order_relaxed);
+    return c > r ? c - r : 0;
+  }
 
 private:
   scheduler_core& core_;
@@ -87,6 +93,7 @@ private:
   task_header sentinel_;
   std::atomic<std::size_t> count_{0};
   alignas(64) std::atomic<task_header*> remote_{nullptr};
+  std::atomic<std::size_t> remote_count_{0};
 };
 
 } // namespace corio::detail
