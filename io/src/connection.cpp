@@ -6,9 +6,13 @@
 
 #include <corio/detail/locked_start.hpp>
 
-#include <asio/write.hpp>
+#include "ready_poller.hpp"
 
 #include <algorithm>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace corio::detail {
 
@@ -50,12 +54,38 @@ connection::connection(asio::ip::tcp::socket socket, scheduler& s, options opts)
   sock_.set_option(asio::ip::tcp::no_delay(true), ec); // small request/response messages
   peer_ = sock_.remote_endpoint(ec);
   local_ = sock_.local_endpoint(ec);
+  if (!opts_.poller) {
+    fd_ = sock_.native_handle();
+    return;
+  }
+  // Out of Asio's reactor (where it would wake the I/O thread for every segment) into ours.
+  int fd = sock_.release(ec);
+  if (ec) throw io_error(ec);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  slot_ = opts_.poller->add(fd);
+  fd_ = fd;
 }
 
 connection::~connection() {
-  std::error_code ec;
-  sock_.close(ec);
+  if (slot_) {
+    ready_slot::retire(slot_); // closes the descriptor if close() did not
+  } else {
+    std::error_code ec;
+    sock_.close(ec);
+  }
 }
+
+std::size_t connection::send_locked(const char* p, std::size_t n, std::error_code& ec) noexcept {
+  for (;;) {
+    ssize_t r = ::send(fd_, p, n, MSG_NOSIGNAL);
+    if (r >= 0) return static_cast<std::size_t>(r);
+    if (errno == EINTR) continue;
+    ec = std::error_code(errno, asio::error::get_system_category());
+    return 0;
+  }
+}
+
+void connection::shutdown_send_locked() noexcept { ::shutdown(fd_, SHUT_WR); }
 
 // --- reading ------------------------------------------------------------------------------------
 
@@ -71,7 +101,19 @@ connection::fill_result connection::try_fill() {
     }
     // Workers read themselves: often the data is already there and the I/O thread is not
     // involved at all.
-    n = sock_.read_some(asio::buffer(dst, rbuf_.room()), ec);
+    for (;;) {
+      ssize_t r = ::recv(fd_, dst, rbuf_.room(), 0);
+      if (r > 0) {
+        n = static_cast<std::size_t>(r);
+      } else if (r == 0) {
+        ec = asio::error::eof;
+      } else if (errno == EINTR) {
+        continue;
+      } else {
+        ec = std::error_code(errno, asio::error::get_system_category());
+      }
+      break;
+    }
   }
   if (!ec) {
     rbuf_.commit(n);
@@ -118,7 +160,7 @@ void connection::start_flush_locked() {
 bool connection::send_now_locked() {
   while (!wbuf_.empty() && !write_error_ && !closed_) {
     std::error_code ec;
-    std::size_t n = sock_.write_some(asio::buffer(wbuf_.data(), wbuf_.size()), ec);
+    std::size_t n = send_locked(wbuf_.data(), wbuf_.size(), ec);
     if (is_would_block(ec)) return true;
     if (ec) {
       write_error_ = ec;
@@ -150,10 +192,7 @@ void connection::flush_after_step(void* p) noexcept {
       c->wake(c->drain_waiters_);
     }
   }
-  if (c->eof_sent_ && !c->closed_ && !c->write_error_) {
-    std::error_code ec;
-    c->sock_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  }
+  if (c->eof_sent_ && !c->closed_ && !c->write_error_) c->shutdown_send_locked();
   if (c->closing_) c->close_locked();
 }
 
@@ -166,10 +205,7 @@ task<void> connection::flush(std::shared_ptr<connection> self) {
       if (self->wbuf_.empty() || self->write_error_ || self->closed_) {
         self->flushing_ = false;
         if (self->write_error_) self->wbuf_.clear();
-        if (self->eof_sent_ && !self->closed_ && !self->write_error_) {
-          std::error_code ec;
-          self->sock_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-        }
+        if (self->eof_sent_ && !self->closed_ && !self->write_error_) self->shutdown_send_locked();
         if (self->closing_) self->close_locked();
         self->wake(self->drain_waiters_);
         co_return;
@@ -186,12 +222,21 @@ task<void> connection::flush(std::shared_ptr<connection> self) {
         if (self->closed_) {
           ec = asio::error::operation_aborted;
         } else {
-          n = self->sock_.write_some(asio::buffer(sending.data(), sending.size()), ec);
+          n = self->send_locked(sending.data(), sending.size(), ec);
         }
       }
-      if (is_would_block(ec)) {
-        // The peer is not reading fast enough: Asio waits for writability and sends the rest
-        // (its speculative retry under the descriptor lock cannot miss the moment it frees up).
+      if (is_would_block(ec) && self->slot_) {
+        // The peer is not reading fast enough: wait until the kernel takes more, then retry.
+        ec = {};
+        try {
+          co_await ready_wait(*self->slot_, ready_slot::write);
+        } catch (const io_error& e) {
+          ec = e.code();
+        }
+        if (!ec) continue; // looks at closed_ first
+      } else if (is_would_block(ec)) {
+        // Completion mode: Asio waits for writability and sends the rest (its speculative retry
+        // under the descriptor lock cannot miss the moment it frees up).
         ec = {};
         try {
           n = co_await locked_start{self, self->mu_, self->closed_,
@@ -233,10 +278,7 @@ void connection::write_eof() {
   std::lock_guard lock(mu_);
   if (eof_sent_ || closed_) return;
   eof_sent_ = true;
-  if (!flushing_ && !flush_keep_) {
-    std::error_code ec;
-    sock_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  }
+  if (!flushing_ && !flush_keep_) shutdown_send_locked();
 }
 
 void connection::close() {
@@ -255,8 +297,8 @@ void connection::abort() {
   if (!closed_) {
     // Drop what the kernel still holds too and reset the connection: a peer that stopped
     // reading would otherwise keep it (and its send buffer) alive indefinitely.
-    std::error_code ec;
-    sock_.set_option(asio::socket_base::linger(true, 0), ec);
+    ::linger l{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
   }
   close_locked();
 }
@@ -264,8 +306,12 @@ void connection::abort() {
 void connection::close_locked() {
   if (closed_) return;
   closed_ = true;
-  std::error_code ec;
-  sock_.close(ec); // pending reads and writes complete with operation_aborted
+  if (slot_) {
+    slot_->close(); // parked reads and writes wake up and find closed_
+  } else {
+    std::error_code ec;
+    sock_.close(ec); // pending reads and writes complete with operation_aborted
+  }
   wake(drain_waiters_);
   wake(close_waiters_);
 }

@@ -48,6 +48,13 @@ bool io_service::readiness_reads() const noexcept {
   return !external_ && !completion_requested;
 }
 
+ready_poller* io_service::poller_for(asio::io_context& ctx) noexcept {
+  if (!readiness_reads()) return nullptr;
+  for (auto& t : threads_)
+    if (&t->context() == &ctx) return &t->poller();
+  return nullptr;
+}
+
 timer_queue* io_service::timers() noexcept { return threads_.empty() ? nullptr : threads_[0]->timers(); }
 
 void io_service::add_timer(timer_node* n) noexcept {

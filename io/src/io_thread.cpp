@@ -53,6 +53,7 @@ void io_thread::stop() {
   stop_.store(true, std::memory_order_relaxed);
   ctx_.stop();
   if (thread_.joinable()) thread_.join();
+  poller_.stopped();
 }
 
 void io_thread::wake() {
@@ -66,6 +67,7 @@ void io_thread::run() {
     setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), io_thread_nice);
   }
   auto keep_running = asio::make_work_guard(ctx_);
+  poller_.start();
   while (!stop_.load(std::memory_order_relaxed)) {
     // Block in the reactor until a completion is ready or the next timer is due; then run every
     // ready completion without blocking, fire due timers, and hand the batch over at once.

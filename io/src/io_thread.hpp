@@ -3,6 +3,7 @@
 // the reactor, running completion handlers (which only hand coroutines back), and firing
 // sleep() timers. Completions that become ready together reach the scheduler as one batch with
 // one wake-up. See io/README.md.
+#include "ready_poller.hpp"
 #include "timer_queue.hpp"
 
 #include <asio/io_context.hpp>
@@ -40,6 +41,7 @@ public:
 
   asio::io_context& context() noexcept { return ctx_; }
   timer_queue* timers() noexcept { return owns_timers_ ? &timers_ : nullptr; }
+  ready_poller& poller() noexcept { return poller_; }
   // Makes the thread look at its timers again (a new earliest deadline).
   void wake();
 
@@ -48,6 +50,7 @@ private:
 
   scheduler& sched_;
   asio::io_context ctx_{1}; // concurrency hint 1: one thread runs it
+  ready_poller poller_{ctx_}; // after ctx_: its descriptor belongs to the context
   bool owns_timers_;
   bool yield_to_workers_;
   timer_queue timers_;

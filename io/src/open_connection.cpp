@@ -20,7 +20,7 @@ task<std::pair<stream_reader, stream_writer>> open_connection(std::string host, 
   asio::ip::tcp::socket sock(ctx);
   co_await asio::async_connect(sock, endpoints, use_task);
   auto opts = detail::connection::options::from(options);
-  opts.readiness = io.readiness_reads();
+  opts.poller = io.poller_for(ctx);
   auto c = std::make_shared<detail::connection>(std::move(sock), *scheduler::current(), opts);
   co_return std::pair<stream_reader, stream_writer>(stream_reader(c), stream_writer(c));
 }

@@ -78,7 +78,7 @@ task<void> accept_loop(std::shared_ptr<server_state> st, std::size_t index) {
       continue; // a connection reset before it was accepted, and the like
     }
     auto opts = connection::options::from(st->opts.streams);
-    opts.readiness = st->io->readiness_reads();
+    opts.poller = st->io->poller_for(target);
     auto c = std::make_shared<connection>(std::move(sock), *st->sched, opts);
     {
       std::lock_guard lock(st->mu);

@@ -7,6 +7,7 @@
 // recycled fd number be read by mistake). The I/O thread only ever touches Asio's internal
 // per-descriptor state, which Asio locks itself. mu_ is never held across a suspension.
 #include <corio/detail/parked_wait.hpp>
+#include <corio/detail/ready_slot.hpp>
 #include <corio/scheduler.hpp>
 #include <corio/task.hpp>
 
@@ -74,9 +75,10 @@ public:
     std::size_t limit = 64 * 1024;       // reader: longest line / separated chunk
     std::size_t high_water = 64 * 1024;  // writer: drain() waits above this...
     std::size_t low_water = 16 * 1024;   // ...until the buffer is back down to this
-    // Reads wait for readiness (the I/O thread only reports it; workers do every recv) instead
-    // of having Asio perform the read on the I/O thread. Needs a context run by one thread.
-    bool readiness = true;
+    // Where to wait for readiness (the I/O thread only reports it; workers do every recv and
+    // send). Null: let Asio perform reads and blocked writes on its context instead (an
+    // application's own io_context, or CORIO_IO_MODE=completion).
+    ready_poller* poller = nullptr;
     static options from(const stream_options& o) noexcept;
   };
 
@@ -90,7 +92,7 @@ public:
   // Reads what has arrived into rbuf_ without waiting. Throws io_error (e.g. reset).
   fill_result try_fill();
   // Awaitable: like try_fill, but when nothing is there it waits (for readiness, or for Asio's
-  // read on the I/O thread). May still yield would_block after a wait: callers loop.
+  // read on the I/O thread; a close wakes it too). May still yield would_block after a wait: callers loop.
   class fill_awaiter;
   fill_awaiter fill();
   byte_buffer rbuf_;
@@ -129,9 +131,14 @@ private:
   void wake(std::vector<conn_waiter>& ws);
   void start_flush_locked();
   bool send_now_locked();
+  // Non-blocking send on the descriptor; under mu_, not closed_.
+  std::size_t send_locked(const char* p, std::size_t n, std::error_code& ec) noexcept;
+  void shutdown_send_locked() noexcept;
 
   std::mutex mu_;
-  asio::ip::tcp::socket sock_;
+  asio::ip::tcp::socket sock_; // completion mode only (no poller); released to slot_ otherwise
+  ready_slot* slot_ = nullptr; // readiness mode: owns the descriptor; retired by ~connection
+  int fd_ = -1;                // the descriptor, for recv/send; valid while !closed_
   scheduler* sched_;
   options opts_;
   asio::ip::tcp::endpoint peer_, local_;

@@ -37,14 +37,13 @@ public:
     }
     c_.read_yielded_ = false;
     if (c_.yield_score_ < 0) ++c_.yield_score_; // try yielding again now and then
-    auto keep = c_.shared_from_this();
-    if (c_.opts_.readiness) {
+    if (c_.slot_) {
       // Wait for readiness only; the read happens on the worker when we resume. Arming the wait
-      // re-registers the descriptor (EPOLL_CTL_MOD) and the kernel then reports data that is
-      // already there, so nothing that arrived since try_fill is missed.
-      wait_.emplace(keep, c_.mu_, c_.closed_, c_.sock_.async_wait(asio::socket_base::wait_read, use_task));
+      // checks the socket's current state, so nothing that arrived since try_fill is missed.
+      wait_.emplace(*c_.slot_, ready_slot::read);
       return wait_->await_suspend(h);
     }
+    auto keep = c_.shared_from_this();
     // Completion mode: Asio waits and performs the read on the I/O thread (its speculative retry
     // runs under the descriptor lock).
     char* dst = c_.rbuf_.prepare(1);
@@ -85,12 +84,11 @@ public:
   }
 
 private:
-  using wait_op = decltype(std::declval<asio::ip::tcp::socket&>().async_wait(asio::socket_base::wait_read, use_task));
   using read_op = decltype(std::declval<asio::ip::tcp::socket&>().async_read_some(asio::mutable_buffer(), use_task));
   connection& c_;
   fill_result first_ = fill_result::would_block;
   bool yielded_ = false;
-  std::optional<locked_start<connection, wait_op>> wait_;
+  std::optional<ready_wait> wait_;
   std::optional<locked_start<connection, read_op>> read_;
 };
 

@@ -15,6 +15,7 @@ class runtime;
 namespace corio::detail {
 
 class io_thread;
+class ready_poller;
 class timer_queue;
 struct timer_node;
 
@@ -34,6 +35,8 @@ public:
   // Asio perform reads on the I/O thread: needs contexts each run by exactly one thread (ours).
   // CORIO_IO_MODE=completion selects the other model, for comparing them (io/README.md).
   bool readiness_reads() const noexcept;
+  // Where a socket on ctx waits for readiness; null in completion mode.
+  ready_poller* poller_for(asio::io_context& ctx) noexcept;
 
   // The timer queue driven by I/O thread 0; null when the application runs the io_context.
   timer_queue* timers() noexcept;
