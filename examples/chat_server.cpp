@@ -8,6 +8,7 @@
 // disconnects its sender only.
 //   chat_server [--host 127.0.0.1] [--port 8888] [--workers N] [--io-threads N] [--quiet]
 #include "example_support.hpp"
+#include "serve_until_signal.hpp"
 
 #include <corio/corio.hpp>
 
@@ -86,7 +87,7 @@ corio::task<void> amain(std::string host, std::uint16_t port, std::size_t outbox
       [&chat](corio::stream_reader r, corio::stream_writer w) { return chat.handle_client(std::move(r), std::move(w)); },
       host, port, opts);
   example::say("Serving on {}:{}", host, server.port());
-  co_await server.serve_forever();
+  co_await example::serve_until_signal(server);
 }
 
 int main(int argc, char** argv) {

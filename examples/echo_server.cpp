@@ -2,6 +2,7 @@
 // and for tools/bench's echo workload.
 //   echo_server [--host 127.0.0.1] [--port 8888] [--workers N] [--io-threads N]
 #include "example_support.hpp"
+#include "serve_until_signal.hpp"
 
 #include <corio/corio.hpp>
 
@@ -21,7 +22,7 @@ corio::task<void> echo(corio::stream_reader reader, corio::stream_writer writer)
 corio::task<void> amain(std::string host, std::uint16_t port) {
   auto server = co_await corio::start_server(echo, host, port);
   example::say("Serving on {}:{}", host, server.port());
-  co_await server.serve_forever();
+  co_await example::serve_until_signal(server);
 }
 
 int main(int argc, char** argv) {

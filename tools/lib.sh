@@ -9,9 +9,10 @@ CORIO_JOBS="${CORIO_JOBS:-2}"
 # runs only when something is missing, so a second run touches nothing.
 corio_packages=(cmake ninja-build g++ clang libclang-rt-14-dev libtbb-dev libasio-dev libfmt-dev catch2 python3)
 
+# corio_ensure_deps [extra packages...]: the project's packages plus any a script needs itself.
 corio_ensure_deps() {
   local missing=()
-  for p in "${corio_packages[@]}"; do
+  for p in "${corio_packages[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

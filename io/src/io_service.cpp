@@ -13,7 +13,7 @@ io_service::io_service(scheduler& s, std::size_t io_threads, asio::io_context* e
   if (external_) return;
   if (io_threads == 0) io_threads = 1;
   for (std::size_t i = 0; i < io_threads; ++i)
-    threads_.push_back(std::make_unique<io_thread>(s, i == 0, yield_to_workers));
+    threads_.push_back(std::make_unique<io_thread>(s, i, i == 0, yield_to_workers));
 }
 
 io_service::~io_service() { stop(); }
@@ -36,6 +36,12 @@ asio::io_context& io_service::next_context() noexcept {
 asio::io_context& io_service::context(std::size_t index) noexcept {
   if (external_) return *external_;
   return threads_[index % threads_.size()]->context();
+}
+
+std::uint64_t io_service::completions_handed() const noexcept {
+  std::uint64_t n = 0;
+  for (auto& t : threads_) n += t->completions_handed();
+  return n;
 }
 
 std::size_t io_service::size() const noexcept { return external_ ? 1 : threads_.size(); }

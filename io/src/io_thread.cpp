@@ -1,6 +1,8 @@
 #include "io_thread.hpp"
 
 #include <corio/detail/io_resume.hpp>
+#include <corio/detail/trace_points.hpp>
+#include <corio/trace.hpp>
 #include <corio/scheduler.hpp>
 
 #include <asio/executor_work_guard.hpp>
@@ -25,6 +27,9 @@ constexpr int io_thread_nice = 5;
 
 void io_batch::flush() {
   if (handles.empty()) return;
+  handed.store(handed.load(std::memory_order_relaxed) + handles.size(), std::memory_order_relaxed);
+  if (trace_enabled()) [[unlikely]]
+    trace_event(trace_kind::io_handoff, trace_clock(), 0, handles.size(), 0);
   sched->schedule_batch(handles);
   handles.clear();
 }
@@ -37,8 +42,8 @@ void resume_from_io(scheduler& s, std::coroutine_handle<> h) noexcept {
   s.schedule(h);
 }
 
-io_thread::io_thread(scheduler& s, bool owns_timers, bool yield_to_workers)
-    : sched_(s), owns_timers_(owns_timers), yield_to_workers_(yield_to_workers) {
+io_thread::io_thread(scheduler& s, std::size_t index, bool owns_timers, bool yield_to_workers)
+    : sched_(s), index_(index), owns_timers_(owns_timers), yield_to_workers_(yield_to_workers) {
   batch_.sched = &s;
   batch_.handles.reserve(256);
 }
@@ -62,6 +67,7 @@ void io_thread::wake() {
 
 void io_thread::run() {
   current_batch = &batch_;
+  trace::name_this_thread("io " + std::to_string(index_));
   if (yield_to_workers_) {
     // Below the workers, above offload's TBB threads (runtime_options::io_threads_yield_to_workers).
     setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), io_thread_nice);

@@ -24,12 +24,13 @@ namespace corio::detail {
 struct io_batch {
   scheduler* sched = nullptr;
   std::vector<std::coroutine_handle<>> handles;
+  std::atomic<std::uint64_t> handed{0}; // coroutines handed over so far (metrics); I/O thread writes
   void flush();
 };
 
 class io_thread {
 public:
-  io_thread(scheduler& s, bool owns_timers, bool yield_to_workers);
+  io_thread(scheduler& s, std::size_t index, bool owns_timers, bool yield_to_workers);
   io_thread(const io_thread&) = delete;
   io_thread& operator=(const io_thread&) = delete;
   ~io_thread();
@@ -41,6 +42,7 @@ public:
 
   asio::io_context& context() noexcept { return ctx_; }
   timer_queue* timers() noexcept { return owns_timers_ ? &timers_ : nullptr; }
+  std::uint64_t completions_handed() const noexcept { return batch_.handed.load(std::memory_order_relaxed); }
   ready_poller& poller() noexcept { return poller_; }
   // Makes the thread look at its timers again (a new earliest deadline).
   void wake();
@@ -49,6 +51,7 @@ private:
   void run();
 
   scheduler& sched_;
+  std::size_t index_;
   asio::io_context ctx_{1}; // concurrency hint 1: one thread runs it
   ready_poller poller_{ctx_}; // after ctx_: its descriptor belongs to the context
   bool owns_timers_;

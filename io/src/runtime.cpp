@@ -1,6 +1,9 @@
 #include <corio/detail/io_service.hpp>
 #include <corio/run.hpp>
 #include <corio/runtime.hpp>
+#include <corio/trace.hpp>
+
+#include "metrics_endpoint.hpp"
 
 #include <fmt/core.h>
 
@@ -22,12 +25,45 @@ scheduler_options scheduler_part(const runtime_options& o) {
 }
 } // namespace
 
+struct runtime::metrics_endpoint {
+  explicit metrics_endpoint(server s) : srv(std::move(s)) {}
+  server srv;
+};
+
 runtime::runtime(runtime_options options)
     : grace_(options.shutdown_grace), io_(nullptr), scheduler_(scheduler_part(options)) {
+  if (const char* path = std::getenv("CORIO_TRACE"); path && *path && !trace::enabled()) {
+    std::size_t events = std::size_t{1} << 18;
+    if (const char* n = std::getenv("CORIO_TRACE_EVENTS"); n && std::strtoull(n, nullptr, 10) > 0)
+      events = static_cast<std::size_t>(std::strtoull(n, nullptr, 10));
+    trace_path_ = path;
+    trace::start(events);
+  }
   io_ = std::make_unique<detail::io_service>(scheduler_, options.io_threads, options.io_context,
                                             options.io_threads_yield_to_workers);
   scheduler_.set_context(this);
   io_->start();
+  std::string address = options.metrics_address;
+  if (const char* e = std::getenv("CORIO_METRICS"); address.empty() && e) address = e;
+  if (!address.empty()) {
+    try {
+      auto [host, port] = detail::parse_address(address);
+      metrics_ = std::make_unique<metrics_endpoint>(scheduler_.block_on(detail::start_metrics_endpoint(*this, host, port)));
+      fmt::print(stderr, "corio: metrics for tools/top on {}:{}\n", host, metrics_->srv.port());
+    } catch (...) {
+      shutdown(); // the destructor will not run
+      throw;
+    }
+  }
+}
+
+std::uint16_t runtime::metrics_port() const noexcept {
+  if (!metrics_) return 0;
+  try {
+    return metrics_->srv.port();
+  } catch (...) {
+    return 0;
+  }
 }
 
 runtime::~runtime() {
@@ -37,7 +73,27 @@ runtime::~runtime() {
     std::fflush(stderr);
     std::abort();
   }
+  if (metrics_) { // stop serving first; its tasks go with the others below
+    metrics_->srv.close();
+    metrics_->srv.close_clients();
+  }
   shutdown();
+  metrics_.reset();
+  if (!trace_path_.empty()) {
+    trace::stop();
+    try {
+      trace::write_chrome_json(trace_path_);
+      fmt::print(stderr, "corio: trace written to {} (open it in https://ui.perfetto.dev)\n", trace_path_);
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "corio: {}\n", e.what());
+    }
+  }
+}
+
+scheduler_metrics runtime::metrics() const {
+  scheduler_metrics m = scheduler_.metrics();
+  m.io_completions = io_->completions_handed();
+  return m;
 }
 
 void runtime::shutdown() {

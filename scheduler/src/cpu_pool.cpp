@@ -2,6 +2,9 @@
 
 #include "scheduler_core.hpp"
 
+#include <corio/detail/trace_points.hpp>
+#include <corio/trace.hpp>
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -30,7 +33,18 @@ void cpu_pool::submit(std::shared_ptr<offload_job_base> job) {
   auto holder = std::make_shared<std::shared_ptr<offload_job_base>>(std::move(job));
   arena_.enqueue([this, holder] {
     std::shared_ptr<offload_job_base> job = std::move(*holder);
-    job->run();
+    if (trace_enabled()) [[unlikely]] {
+      thread_local bool named = false;
+      if (!named) {
+        trace::name_this_thread("offload");
+        named = true;
+      }
+      const std::uint64_t start = trace_clock();
+      job->run();
+      if (trace_enabled()) trace_event(trace_kind::offload, start, trace_clock(), 0, 0); // not after stop()
+    } else {
+      job->run();
+    }
     job->finish_and_wake(); // unless the waiter was cancelled and resumed already
     job.reset();
     // Count down under the lock: once wait_idle sees zero it may destroy the pool, and by then

@@ -1,6 +1,7 @@
 // The join protocol between a spawned task and its join_handle (see task_header.hpp for the
 // state bits). Each transition is one atomic read-modify-write, so whichever side acts second
 // sees what the first did: exactly one of them destroys the frame, exactly one frees the block.
+#include <corio/detail/trace_points.hpp>
 #include "scheduler_core.hpp"
 
 #include <corio/detail/promise.hpp>
@@ -35,6 +36,8 @@ void schedule_on(scheduler* s, std::coroutine_handle<> h) noexcept { s->schedule
 std::coroutine_handle<> complete_spawned(promise_base& p, std::coroutine_handle<> self,
                                          const std::exception_ptr* unretrieved) noexcept {
   task_header* h = header_of(self.address());
+  if (trace_enabled()) [[unlikely]]
+    trace_event(trace_kind::complete, trace_clock(), 0, reinterpret_cast<std::uintptr_t>(self.address()), 0);
   auto prev = h->state.fetch_or(completed, std::memory_order_acq_rel);
   if (prev & awaited) {
     // Hand over to the awaiter on this worker: no queue round trip. (Awaiters always belong to

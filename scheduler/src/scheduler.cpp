@@ -114,6 +114,7 @@ void scheduler::schedule(std::coroutine_handle<> h) noexcept {
     w->schedule_local(h);
     return;
   }
+  impl_->maybe_probe_inject(h);
   impl_->inject.push(h);
   impl_->notify_one();
 }
@@ -128,6 +129,7 @@ void scheduler::schedule_batch(std::span<const std::coroutine_handle<>> hs) noex
     impl_->notify_one();
     return;
   }
+  impl_->maybe_probe_inject(hs[0]);
   impl_->inject.push_batch(hs.data(), hs.size());
   impl_->notify_one();
 }
@@ -200,6 +202,7 @@ scheduler::cancel_report scheduler::cancel_pending(std::chrono::steady_clock::ti
           core.sweep_cancelled.fetch_add(1, std::memory_order_relaxed);
       });
     }
+    for (auto& w : core.workers) w->request_attention(); // busy workers sweep after their step
     core.unpark_all(); // parked workers sweep too (and park again)
     // Wait for every worker's sweep: up to the deadline, but always a little (a round started
     // just before the deadline still gets its answers); a worker stuck in a long step beyond that
@@ -218,6 +221,60 @@ scheduler::cancel_report scheduler::cancel_pending(std::chrono::steady_clock::ti
     std::this_thread::sleep_for(pause);
     if (pause < std::chrono::milliseconds(5)) pause *= 2;
   }
+}
+
+std::vector<task_snapshot> scheduler::all_tasks() {
+  auto& core = *impl_;
+  if (detail::own_worker(core))
+    throw runtime_error("corio: all_tasks() called on one of the runtime's own workers would wait for "
+                        "itself; inside a task use co_await corio::all_tasks()");
+  std::lock_guard serial(core.collect_serial);
+  detail::task_collector col;
+  std::uint64_t epoch;
+  {
+    std::lock_guard lock(detail::registry_mutex());
+    if (core.closed) return {};
+    std::lock_guard guard(core.collector_mu);
+    core.foreign_registry.for_each([&](detail::task_header* h) { col.add(h); });
+    epoch = core.collect_epoch.load(std::memory_order_relaxed) + 1;
+    col.epoch = epoch;
+    core.collector = &col;
+    core.collect_epoch.store(epoch, std::memory_order_release);
+  }
+  for (auto& w : core.workers) w->request_attention(); // busy workers answer after their step
+  core.unpark_all();                                   // parked ones too (and park again)
+  const auto answer_by = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (auto& w : core.workers) {
+    while (w->collected_epoch() < epoch && std::chrono::steady_clock::now() < answer_by) {
+      w->unpark();
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+  {
+    std::lock_guard guard(core.collector_mu);
+    core.collector = nullptr;
+  }
+  // What runs right now: the coroutine each worker is resuming (a spawned task's own frame, or
+  // one it awaits). A worker that did not answer is stuck in a long step: its shard's tasks are
+  // missing, but the coroutine holding it is the one worth seeing, so it is listed as running.
+  for (auto& w : core.workers) {
+    const void* running = w->running();
+    if (!running) continue;
+    bool found = false;
+    for (auto& t : col.tasks) {
+      if (reinterpret_cast<const void*>(t.id) != running) continue;
+      found = true;
+      if (t.state != task_state::done) t.state = task_state::running;
+    }
+    if (!found && w->collected_epoch() < epoch) {
+      task_snapshot t;
+      t.id = reinterpret_cast<std::uintptr_t>(running);
+      t.state = task_state::running;
+      t.name = detail::task_name(detail::header_of(const_cast<void*>(running))); // a key only
+      col.tasks.push_back(std::move(t));
+    }
+  }
+  return std::move(col.tasks);
 }
 
 scheduler_metrics scheduler::metrics() const {

@@ -16,6 +16,13 @@
 
 namespace corio::detail {
 
+// What all_tasks() gathers: snapshots of registered tasks, built by the shards' owners.
+struct task_collector {
+  std::uint64_t epoch = 0;
+  std::vector<task_snapshot> tasks;
+  void add(task_header* h); // task_info.cpp
+};
+
 class watchdog;
 
 struct scheduler_core {
@@ -39,6 +46,12 @@ struct scheduler_core {
   scheduler_options options;
   std::vector<std::unique_ptr<worker>> workers;
   inject_queue inject;
+  // Schedule-latency probe for work injected by other threads (metrics): one sampled coroutine
+  // at a time, stamped when injected, timed by the worker that takes it out.
+  std::atomic<const void*> inject_probe{nullptr};
+  std::atomic<std::uint64_t> inject_probe_since{0};
+  std::atomic<std::uint32_t> inject_probe_tick{0};
+  void maybe_probe_inject(std::coroutine_handle<> h) noexcept;
   idle idle_state;
   registry_shard foreign_registry;   // under registry_mutex()
   std::atomic<std::uint64_t> foreign_spawned{0};
@@ -50,6 +63,13 @@ struct scheduler_core {
   // epoch (worker::sweep_if_requested) and reports what it found.
   std::atomic<std::uint64_t> sweep_epoch{0};
   std::atomic<std::size_t> sweep_cancelled{0};
+
+  // scheduler::all_tasks: each worker adds the tasks of its own shard to the collector when it
+  // sees a new collect epoch (worker::collect_if_requested). One collection at a time.
+  std::mutex collect_serial;
+  std::mutex collector_mu;                   // guards collector, taken by workers while adding
+  task_collector* collector = nullptr;       // under collector_mu
+  std::atomic<std::uint64_t> collect_epoch{0};
 
   // offload(): created on first use.
   cpu_pool& pool();

@@ -1,3 +1,5 @@
+#include <corio/detail/task_names.hpp>
+#include <corio/detail/task_header.hpp>
 #include "watchdog.hpp"
 
 #include "scheduler_core.hpp"
@@ -86,7 +88,9 @@ void watchdog::run() {
       }
       if (!s.reported && now - s.since >= threshold_) {
         s.reported = true;
-        report({i, std::chrono::duration_cast<std::chrono::milliseconds>(now - s.since), running, ""});
+        // The name, if the coroutine is a named spawned task's own frame (the address is only a key).
+        const std::string name = task_name(header_of(const_cast<void*>(running)));
+        report({i, std::chrono::duration_cast<std::chrono::milliseconds>(now - s.since), running, name});
       }
     }
   }

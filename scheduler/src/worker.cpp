@@ -5,7 +5,9 @@
 #include "scheduler_core.hpp"
 
 #include <corio/detail/stack_guard.hpp>
+#include <corio/detail/trace_points.hpp>
 #include <corio/metrics.hpp>
+#include <corio/trace.hpp>
 
 #include <pthread.h>
 
@@ -96,7 +98,41 @@ void worker::spill(std::coroutine_handle<> h) noexcept {
   }
 }
 
+void scheduler_core::maybe_probe_inject(std::coroutine_handle<> h) noexcept {
+  if ((inject_probe_tick.fetch_add(1, std::memory_order_relaxed) & (worker::sample_interval - 1)) != 0) return;
+  const std::uint64_t now = trace_clock();
+  const void* old = inject_probe.load(std::memory_order_acquire);
+  // One probe at a time; one nobody took within a second (the task was destroyed) is replaced.
+  if (old && now - inject_probe_since.load(std::memory_order_relaxed) < 1'000'000'000) return;
+  inject_probe_since.store(now, std::memory_order_relaxed);
+  inject_probe.compare_exchange_strong(old, h.address(), std::memory_order_release, std::memory_order_relaxed);
+}
+
+void worker::check_inject_probe(const std::coroutine_handle<>* hs, std::size_t n) noexcept {
+  const void* p = core_.inject_probe.load(std::memory_order_acquire);
+  if (!p) [[likely]]
+    return;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (hs[i].address() != p) continue;
+    const std::uint64_t since = core_.inject_probe_since.load(std::memory_order_relaxed);
+    if (core_.inject_probe.compare_exchange_strong(p, nullptr, std::memory_order_acq_rel)) {
+      const std::uint64_t now = trace_clock();
+      schedule_latency_[duration_histogram::bucket_of(now > since ? now - since : 0)].add();
+    }
+    return;
+  }
+}
+
+void worker::start_probe(std::coroutine_handle<> h) noexcept {
+  const std::uint64_t now = trace_clock();
+  // A probe that was stolen runs elsewhere and is never seen here: give up on it after a second.
+  if (probe_ && now - probe_since_ < 1'000'000'000) return;
+  probe_ = h.address();
+  probe_since_ = now;
+}
+
 void worker::schedule_local(std::coroutine_handle<> h) noexcept {
+  maybe_probe(h);
   if (!lifo_) {
     lifo_ = h;
     return;
@@ -116,6 +152,9 @@ void scheduler::spawn_task(detail::promise_base&, std::coroutine_handle<> h) {
   if (auto* w = detail::worker::current(); w && &w->core() == &core) [[likely]] {
     w->registry_.link(header);
     w->spawned_.add();
+    if (detail::trace_enabled()) [[unlikely]]
+      detail::trace_event(detail::trace_kind::spawn, detail::trace_clock(), 0, reinterpret_cast<std::uintptr_t>(h.address()),
+                          reinterpret_cast<std::uintptr_t>(w->running_.load(std::memory_order_relaxed)));
     w->push_or_spill(h); // the queue's tail: runs next here (depth-first), stolen last
     core.notify_one();
     return;
@@ -125,6 +164,8 @@ void scheduler::spawn_task(detail::promise_base&, std::coroutine_handle<> h) {
     if (core.closed) throw runtime_error("corio: spawn() on a runtime that was shut down");
     core.foreign_registry.link(header);
     core.foreign_spawned.fetch_add(1, std::memory_order_relaxed);
+    if (detail::trace_enabled()) [[unlikely]]
+      detail::trace_event(detail::trace_kind::spawn, detail::trace_clock(), 0, reinterpret_cast<std::uintptr_t>(h.address()), 0);
     core.inject.push(h);
   }
   core.notify_one();
@@ -167,6 +208,7 @@ std::coroutine_handle<> worker::take_global() noexcept {
   std::size_t n = core_.inject.pop_batch(batch, want);
   if (n == 0) return {};
   global_pops_.add(n);
+  check_inject_probe(batch, n);
   if (n > 1) {
     if (!queue_.push_back_batch(batch + 1, static_cast<std::uint16_t>(n - 1)))
       for (std::size_t i = 1; i < n; ++i) push_or_spill(batch[i]);
@@ -185,6 +227,7 @@ std::coroutine_handle<> worker::next_local() noexcept {
     std::coroutine_handle<> h;
     if (core_.inject.pop_batch(&h, 1) == 1) {
       global_pops_.add();
+      check_inject_probe(&h, 1);
       return h;
     }
     if (auto stale = take_stale_head()) return stale;
@@ -229,6 +272,8 @@ std::coroutine_handle<> worker::steal_from_others() noexcept {
     if (auto h = core_.workers[v]->queue_.steal_into(queue_, moved)) {
       stolen_.add(moved);
       steal_ops_.add();
+      if (trace_enabled()) [[unlikely]]
+        trace_event(trace_kind::steal, trace_clock(), 0, v, moved);
       return h;
     }
   }
@@ -253,7 +298,27 @@ std::coroutine_handle<> worker::search() noexcept {
   return {};
 }
 
+void worker::collect_if_requested() noexcept {
+  const std::uint64_t epoch = core_.collect_epoch.load(std::memory_order_acquire);
+  if (epoch == collected_epoch_.load(std::memory_order_relaxed)) [[likely]]
+    return;
+  if (registry_.has_remote()) registry_.drain_remote(); // frames already destroyed: not live
+  {
+    std::lock_guard lock(core_.collector_mu);
+    // A collector that gave up on us is gone (null, or a later one that asks again).
+    if (auto* c = core_.collector; c && c->epoch == epoch) {
+      try {
+        registry_.for_each([&](task_header* h) { c->add(h); });
+      } catch (...) {
+        // out of memory: this shard's tasks are left out of the answer
+      }
+    }
+  }
+  collected_epoch_.store(epoch, std::memory_order_release);
+}
+
 void worker::sweep_if_requested() noexcept {
+  collect_if_requested();
   const std::uint64_t epoch = core_.sweep_epoch.load(std::memory_order_acquire);
   if (epoch == swept_epoch_.load(std::memory_order_relaxed)) [[likely]]
     return;
@@ -273,6 +338,7 @@ void worker::sweep_if_requested() noexcept {
 }
 
 void worker::park() noexcept {
+  const std::uint64_t traced_since = trace_enabled() ? trace_clock() : 0;
   if (registry_.has_remote()) registry_.drain_remote();
   sweep_if_requested();
   bool last = core_.idle_state.transition_to_parked(index_, searching_);
@@ -286,17 +352,29 @@ void worker::park() noexcept {
     if (!core_.idle_state.is_sleeping(index_)) break; // a real wake-up, not a stale token
   }
   unparks_.add();
+  if (traced_since && trace_enabled()) trace_event(trace_kind::park, traced_since, trace_clock(), 0, 0);
   searching_ = true; // the waker counted us as a searcher
 }
 
 void worker::run() {
   current_worker_tls = this;
   current_scheduler_tls = &core_.owner;
+  trace::name_this_thread("worker " + std::to_string(index_));
   set_stack_limit();
   if (frame_pool_enabled()) install_frame_cache(&frames_);
   while (!core_.stopping.load(std::memory_order_acquire)) {
+    if (attention_.load(std::memory_order_relaxed)) [[unlikely]] {
+      attention_.store(false, std::memory_order_relaxed);
+      sweep_if_requested();
+    }
     auto h = next_local();
     if (!h) {
+      if (!end_of_turn_.empty()) {
+        // The turn ends here too, not only after a step that emptied the queue: if the last
+        // queued task was stolen, no such step comes, and a deferred send would wait for ever.
+        end_turn();
+        continue; // it may have queued work (a flush task)
+      }
       h = search();
       if (!h) continue;
     }
@@ -308,7 +386,22 @@ void worker::run() {
     }
     polled_.add();
     running_.store(h.address(), std::memory_order_relaxed);
-    h.resume();
+    if (h.address() == probe_) [[unlikely]] {
+      const std::uint64_t now = trace_clock();
+      schedule_latency_[duration_histogram::bucket_of(now - probe_since_)].add();
+      probe_ = nullptr;
+    }
+    const bool timed = (++sample_tick_ & (sample_interval - 1)) == 0;
+    if (timed || trace_enabled()) [[unlikely]] {
+      const auto frame = reinterpret_cast<std::uintptr_t>(h.address());
+      const std::uint64_t start = trace_clock();
+      h.resume();
+      const std::uint64_t end = trace_clock();
+      if (timed) poll_time_[duration_histogram::bucket_of(end - start)].add();
+      if (trace_enabled()) trace_event(trace_kind::step, start, end, frame, 0);
+    } else {
+      h.resume();
+    }
     running_.store(nullptr, std::memory_order_relaxed);
     if (!end_of_turn_.empty()) [[unlikely]]
       if (++turn_steps_ >= max_turn_steps || (!lifo_ && queue_.empty())) end_turn();
@@ -335,6 +428,10 @@ void worker::fill_metrics(worker_metrics& m) const {
   m.lifo_hits = lifo_hits_.get();
   m.global_pops = global_pops_.get();
   m.local_queue_depth = queue_.size();
+  for (std::size_t i = 0; i < duration_histogram::size; ++i) {
+    m.poll_time.counts[i] = poll_time_[i].get();
+    m.schedule_latency.counts[i] = schedule_latency_[i].get();
+  }
 }
 
 } // namespace corio::detail

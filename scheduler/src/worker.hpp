@@ -5,6 +5,9 @@
 #include "run_queue.hpp"
 #include "task_registry.hpp"
 
+#include <corio/metrics.hpp>
+
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <coroutine>
@@ -46,7 +49,10 @@ public:
 
   // Called on this worker's own thread.
   void schedule_local(std::coroutine_handle<> h) noexcept;  // a wake-up: LIFO slot
-  void push_behind_lifo(std::coroutine_handle<> h) noexcept { push_or_spill(h); }
+  void push_behind_lifo(std::coroutine_handle<> h) noexcept { // a wake-up too
+    maybe_probe(h);
+    push_or_spill(h);
+  }
   void yield_task(std::coroutine_handle<> h) noexcept;      // behind all queued work
   void defer(std::coroutine_handle<> h) noexcept { schedule_local(h); }
   void defer_to_end_of_turn(void (*fn)(void*), void* arg) { end_of_turn_.push_back({fn, arg}); }
@@ -72,6 +78,12 @@ public:
   // Own thread: if cancel_pending asked for a new sweep, cancels the unfinished tasks of this
   // worker's shard not asked yet and publishes how many are unfinished.
   void sweep_if_requested() noexcept;
+  // Own thread: if all_tasks asked, adds this worker's tasks to its collector.
+  void collect_if_requested() noexcept;
+  // Any thread: asks the worker to look at the sweep/collect epochs after its current step
+  // (rather than at its next periodic check, up to 61 steps later).
+  void request_attention() noexcept { attention_.store(true, std::memory_order_release); }
+  std::uint64_t collected_epoch() const noexcept { return collected_epoch_.load(std::memory_order_acquire); }
   // Any thread: the last epoch swept, and what that sweep counted.
   std::uint64_t swept_epoch() const noexcept { return swept_epoch_.load(std::memory_order_acquire); }
   std::size_t sweep_unfinished() const noexcept { return sweep_unfinished_.load(std::memory_order_relaxed); }
@@ -105,6 +117,8 @@ private:
   std::uint16_t watched_head_ = 0;                    // fairness: the head we saw last,
   std::chrono::steady_clock::time_point head_seen_at_; // and since when
   std::atomic<std::uint64_t> swept_epoch_{0};
+  std::atomic<std::uint64_t> collected_epoch_{0};
+  std::atomic<bool> attention_{false};
   std::atomic<std::size_t> sweep_unfinished_{0};
   alignas(64) std::atomic<std::uint32_t> park_token_{0};
   std::atomic<const void*> running_{nullptr};
@@ -119,6 +133,23 @@ private:
 
   owned_counter polled_, stolen_, steal_ops_, parks_, unparks_, overflows_, lifo_hits_,
       global_pops_, spawned_;
+  std::array<owned_counter, duration_histogram::size> poll_time_, schedule_latency_;
+  std::uint32_t sample_tick_ = 0; // steps, for timing one in sample_interval
+  // The schedule-latency probe: one sampled coroutine at a time and when it was made ready.
+  const void* probe_ = nullptr;
+  std::uint64_t probe_since_ = 0;
+  std::uint32_t probe_tick_ = 0;
+  void maybe_probe(std::coroutine_handle<> h) noexcept {
+    if ((++probe_tick_ & (sample_interval - 1)) == 0) [[unlikely]]
+      start_probe(h);
+  }
+  void start_probe(std::coroutine_handle<> h) noexcept;
+  void check_inject_probe(const std::coroutine_handle<>* hs, std::size_t n) noexcept;
+
+public:
+  // One in this many steps is timed, and one in this many wake-ups is followed (a power of 2):
+  // two clock reads per 64 steps keep the histograms under 1% of a ~150 ns task.
+  static constexpr std::uint32_t sample_interval = 64;
 };
 
 } // namespace corio::detail

@@ -185,3 +185,30 @@ TEST_CASE("examples: cpu_offload answers primes through offload and pings at onc
     REQUIRE(other.read_line() == "pong\n");
   }
 }
+
+TEST_CASE("examples: a server stops cleanly on SIGTERM with clients connected, writing CORIO_TRACE", "[examples][server][trace]") {
+  const std::string trace = "/tmp/corio_servers_test_trace_" + std::to_string(getpid()) + ".json";
+  std::remove(trace.c_str());
+  // Only the child sees the variable: this process creates no runtime while it is set.
+  setenv("CORIO_TRACE", trace.c_str(), 1);
+  child_process p({bin("chat_server"), "--port", "0", "--quiet", "--workers", "2"});
+  unsetenv("CORIO_TRACE");
+  auto port = start(p);
+  tcp_client a(port), b(port);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(a.send_all("before the end\n"));
+  REQUIRE(b.read_line() == prefix_of(a) + "before the end\n");
+  p.terminate();
+  REQUIRE(p.wait() == 0);                      // main returned: a clean exit, not death by signal
+  REQUIRE(a.closed_by_peer(2000));             // the server ended the connections
+  std::FILE* f = std::fopen(trace.c_str(), "r");
+  REQUIRE(f != nullptr);
+  std::string json;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) json.append(buf, n);
+  std::fclose(f);
+  std::remove(trace.c_str());
+  CHECK(json.rfind("{\"displayTimeUnit\"", 0) == 0);
+  CHECK(json.find("\"name\":\"step\"") != std::string::npos);
+  CHECK(json.find("\"io 0\"") != std::string::npos);
+}

@@ -106,8 +106,12 @@ int main(int argc, char** argv) {
   double cpu = cpu_seconds() - cpu0;
   std::sort(lat_us.begin(), lat_us.end());
   auto pct = [&](double p) { return lat_us.empty() ? 0u : lat_us[static_cast<std::size_t>(p * static_cast<double>(lat_us.size() - 1))]; };
+  // The latency distribution at a few points, for tools/bench --plot's CDFs.
+  std::string cdf;
+  for (double p : {0.0, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999, 1.0})
+    cdf += fmt::format("{}[{}, {}]", cdf.empty() ? "" : ", ", p * 100, pct(p));
   fmt::print("{{\"requests\": {}, \"seconds\": {:.3f}, \"requests_per_s\": {:.0f}, \"p50_us\": {}, \"p99_us\": {}, "
-             "\"loadgen_cpu\": {:.2f}}}\n",
-             done, elapsed, static_cast<double>(done) / elapsed, pct(0.5), pct(0.99), cpu / elapsed);
+             "\"loadgen_cpu\": {:.2f}, \"cdf_us\": [{}]}}\n",
+             done, elapsed, static_cast<double>(done) / elapsed, pct(0.5), pct(0.99), cpu / elapsed, cdf);
   for (auto& c : conns) close(c.fd);
 }

@@ -33,9 +33,11 @@
 #include <corio/stream_writer.hpp>
 #include <corio/task.hpp>
 #include <corio/task_group.hpp>
+#include <corio/task_info.hpp>
 #include <corio/this_task.hpp>
 #include <corio/timeout.hpp>
 #include <corio/timer.hpp>
+#include <corio/trace.hpp>
 #include <corio/unhandled_exception.hpp>
 #include <corio/use_task.hpp>
 #include <corio/wait.hpp>

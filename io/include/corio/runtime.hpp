@@ -17,7 +17,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <string>
 
 namespace asio {
 class io_context;
@@ -60,6 +62,10 @@ struct runtime_options {
   // they were cancelled (asyncio.run waits for ever; a task that ignores its cancellation would
   // then hang the program). Those left at the end are destroyed, with a note on stderr.
   std::chrono::milliseconds shutdown_grace{10'000};
+  // "host:port" to serve metrics and the task list for tools/top (port 0 picks a free one,
+  // printed on stderr; see metrics_port()). Also set by CORIO_METRICS. Empty: off. Bind it to a
+  // local address: anyone who can connect can read it.
+  std::string metrics_address;
 };
 
 using cancel_report = scheduler::cancel_report;
@@ -83,6 +89,13 @@ public:
   join_handle<T> spawn(task<T> t) {
     return scheduler_.spawn(std::move(t));
   }
+  template <class T>
+  join_handle<T> spawn(task<T> t, std::string name) {
+    return scheduler_.spawn(std::move(t), std::move(name));
+  }
+
+  // Every live spawned task (corio/task_info.hpp); from outside the workers.
+  std::vector<task_snapshot> all_tasks() { return scheduler_.all_tasks(); }
 
   // Stops accepting spawns, stops the workers after their current step, then the I/O threads,
   // and destroys every unfinished task (their handles report cancelled_error). Idempotent.
@@ -96,7 +109,8 @@ public:
     return shutdown(std::chrono::steady_clock::now() + grace);
   }
 
-  scheduler_metrics metrics() const { return scheduler_.metrics(); }
+  // The scheduler's metrics plus the I/O threads' (io_completions).
+  scheduler_metrics metrics() const;
   corio::scheduler& get_scheduler() noexcept { return scheduler_; }
 
   // The io_context of I/O thread `index` (or the application's), for user Asio objects that
@@ -109,15 +123,21 @@ public:
 
   detail::io_service& io() noexcept { return *io_; }
 
+  // The port of the metrics endpoint (runtime_options::metrics_address), 0 if there is none.
+  std::uint16_t metrics_port() const noexcept;
+
   // The shutdown grace corio::run uses (runtime_options::shutdown_grace).
   std::chrono::milliseconds shutdown_grace() const noexcept { return grace_; }
 
 private:
   std::chrono::milliseconds grace_;
+  std::string trace_path_; // CORIO_TRACE: this runtime started the recording and writes it at the end
   // Declared first so it is destroyed last: sockets and timers die with the tasks that own
   // them, during shutdown, while their io_context still exists.
   std::unique_ptr<detail::io_service> io_;
   corio::scheduler scheduler_;
+  struct metrics_endpoint; // io/src/metrics_endpoint.hpp
+  std::unique_ptr<metrics_endpoint> metrics_;
 };
 
 } // namespace corio

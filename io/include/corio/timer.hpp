@@ -73,6 +73,7 @@ public:
     io_ = &io;
     register_sleep(io, node_, deadline_, h, *s);
     on_cancel = &stop_sleeping;
+    what = "sleep";
     lock.arm(this);
     return true;
   }

@@ -160,6 +160,7 @@ public:
     std::apply([&](auto&&... a) { std::move(init)(handler{this}, std::forward<decltype(a)>(a)...); }, std::move(args));
     if (cancellable) {
       on_cancel = &request;
+      what = "an Asio operation";
       lock.arm(this);
     }
   }

@@ -18,6 +18,8 @@
 #include <corio/scheduler.hpp>
 #include <corio/task.hpp>
 
+#include <string>
+
 namespace corio {
 
 template <class T>
@@ -27,6 +29,17 @@ join_handle<T> create_task(task<T> t) {
     throw runtime_error("corio: create_task() called outside a corio runtime; "
                         "use runtime::spawn() from other threads");
   return s->spawn(std::move(t));
+}
+
+// The same, with a name (asyncio's create_task(coro, name=...)): shown by all_tasks(), traces and
+// debug mode's slow-step reports.
+template <class T>
+join_handle<T> create_task(task<T> t, std::string name) {
+  scheduler* s = scheduler::current();
+  if (!s)
+    throw runtime_error("corio: create_task() called outside a corio runtime; "
+                        "use runtime::spawn() from other threads");
+  return s->spawn(std::move(t), std::move(name));
 }
 
 namespace detail {
@@ -42,6 +55,11 @@ template <awaitable A>
   requires(!std::is_same_v<std::remove_cvref_t<A>, task<await_result_t<A&&>>>)
 auto create_task(A&& a) {
   return create_task(detail::await_as_task<std::remove_cvref_t<A>>(std::forward<A>(a)));
+}
+template <awaitable A>
+  requires(!std::is_same_v<std::remove_cvref_t<A>, task<await_result_t<A&&>>>)
+auto create_task(A&& a, std::string name) {
+  return create_task(detail::await_as_task<std::remove_cvref_t<A>>(std::forward<A>(a)), std::move(name));
 }
 
 } // namespace corio

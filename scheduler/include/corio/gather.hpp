@@ -95,6 +95,7 @@ struct gather_state {
         st_.waiter = h;
       }
       on_cancel = &stop_waiting;
+      what = "gather";
       cancel.arm(this);
       return true;
     }

@@ -136,6 +136,7 @@ public:
       // Finished (or destroyed) before we registered: resume at once.
       if ((prev & detail::completed) || !(prev & detail::frame_live)) return false;
       on_cancel = pass_on_cancel ? &pass_on : &stop_waiting;
+      what = "another task (join_handle)";
       lock.arm(this);
       return true;
     }

@@ -117,6 +117,7 @@ public:
     job_->sched = s;
     detail::submit_offload(*s, job_); // from here on the job may finish and resume us at once
     on_cancel = &abandon;
+    what = "offload";
     lock.arm(this);
     return true;
   }

@@ -12,6 +12,8 @@
 // schedule(h) is the one door through which every wake-up enters: on one of this scheduler's
 // workers it goes to that worker's LIFO slot, from anywhere else to the global injection queue
 // (waking a parked worker when no worker is looking for work). See scheduler/README.md.
+#include <corio/detail/task_names.hpp>
+#include <corio/task_info.hpp>
 #include <corio/detail/promise.hpp>
 #include <corio/errors.hpp>
 #include <corio/join_handle.hpp>
@@ -71,6 +73,15 @@ public:
   // corio::runtime_error after shutdown(), invalid_state_error for an empty or started task.
   template <class T>
   join_handle<T> spawn(task<T> t);
+  // The same, with a name for all_tasks(), traces and slow-step reports (corio/task_info.hpp).
+  template <class T>
+  join_handle<T> spawn(task<T> t, std::string name);
+
+  // Every live spawned task (corio/task_info.hpp). Call from a thread that is not one of this
+  // scheduler's workers (inside a task: co_await corio::all_tasks()); each worker answers between
+  // two steps, so a worker stuck in a long step delays the answer by up to ~1 s, after which the
+  // tasks registered on it are left out, except the coroutine it is stuck in (listed as running).
+  std::vector<task_snapshot> all_tasks();
 
   // Stops the workers after their current step, joins them and destroys every task that has
   // not finished (their join_handles then report cancelled_error). Idempotent. Throws
@@ -114,6 +125,8 @@ public:
   impl* impl_for_offload() noexcept { return impl_.get(); }
 
 private:
+  template <class T>
+  join_handle<T> spawn_with_name(task<T> t, std::string* name); // name: null for none
   std::unique_ptr<impl> impl_;
   void* context_ = nullptr;
 };
@@ -238,8 +251,19 @@ T scheduler::block_on(task<T> t) {
 
 template <class T>
 join_handle<T> scheduler::spawn(task<T> t) {
+  return spawn_with_name(std::move(t), nullptr);
+}
+
+template <class T>
+join_handle<T> scheduler::spawn(task<T> t, std::string name) {
+  return spawn_with_name(std::move(t), &name);
+}
+
+template <class T>
+join_handle<T> scheduler::spawn_with_name(task<T> t, std::string* name) {
   auto h = detail::prepare_spawn(t);
   try {
+    if (name) detail::name_task(detail::header_of(h.address()), std::move(*name));
     spawn_task(h.promise(), h);
   } catch (...) { // not registered nor queued: destroy it here
     h.promise().spawned_ = false;

@@ -131,6 +131,7 @@ public:
         st_.waiter_sched = scheduler::current();
       }
       on_cancel = &stop_waiting;
+      what = "a task group";
       cancel.arm(this);
       return true;
     }

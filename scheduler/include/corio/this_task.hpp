@@ -1,6 +1,7 @@
 #pragma once
-// corio::this_task: what a task can ask about its own cancellation (asyncio's
-// Task.cancelling() / Task.uncancel(), and a std::stop_token for code that speaks std).
+// corio::this_task: what a task can ask about itself: its cancellation (asyncio's
+// Task.cancelling() / Task.uncancel(), and a std::stop_token for code that speaks std), its name
+// and id (Task.get_name()).
 //
 //   corio::task<void> worker() {
 //     std::stop_token st = co_await corio::this_task::get_stop_token();
@@ -27,11 +28,14 @@
 //   Returns the remaining count. For code that swallows a cancellation on purpose (timeouts).
 // - throw_if_cancelled(): a cancellation point that does not suspend: throws cancelled_error
 //   (delivering the request) if one is pending. For long CPU loops inside a task.
+// - name(), id(): the name given to create_task(t, name) ("" if none) and the task's id (its
+//   frame address, as all_tasks() and traces show it; 0 outside a corio task).
 // - get_stop_token(): a token that is stopped when the task is cancelled (at once if it already
 //   was); its std::stop_callbacks run on the cancelling thread, so they must be short and
 //   thread-safe: use them to interrupt your own awaitable, which then resumes the task.
 #include <corio/detail/cancel.hpp>
 #include <corio/detail/stop_sources.hpp>
+#include <corio/detail/task_names.hpp>
 
 #include <coroutine>
 #include <cstdint>
@@ -71,6 +75,16 @@ inline auto uncancel() {
 
 inline auto throw_if_cancelled() {
   return detail::make_query([](corio::detail::task_header* r) { corio::detail::deliver_if_pending(r); });
+}
+
+// The task's name (create_task(t, name)), "" if it has none; and its id (all_tasks(), traces).
+inline auto name() {
+  return detail::make_query([](corio::detail::task_header* r) { return r ? corio::detail::task_name(r) : std::string(); });
+}
+inline auto id() {
+  return detail::make_query([](corio::detail::task_header* r) {
+    return r ? reinterpret_cast<std::uintptr_t>(corio::detail::frame_of(r)) : std::uintptr_t{0};
+  });
 }
 
 inline auto get_stop_token() {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -31,6 +32,8 @@ public:
   asio::io_context& next_context() noexcept;
   asio::io_context& context(std::size_t index) noexcept;
   std::size_t size() const noexcept;
+  // Coroutines the I/O threads have handed to the scheduler (completions, readiness, timers).
+  std::uint64_t completions_handed() const noexcept;
   // Whether connections wait for read readiness (workers do every recv) rather than letting
   // Asio perform reads on the I/O thread: needs contexts each run by exactly one thread (ours).
   // CORIO_IO_MODE=completion selects the other model, for comparing them (io/README.md).

@@ -50,6 +50,7 @@ public:
     h_ = h;
     list_.push_back({h, scheduler::current()});
     on_cancel = &withdraw;
+    what = "a stream or server (drain, wait_closed, serve_forever)";
     cancel.arm(this);
     return true;
   }

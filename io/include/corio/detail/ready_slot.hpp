@@ -87,6 +87,7 @@ public:
     sched_ = scheduler::current();
     if (!sched_) throw runtime_error("corio: a stream must be used inside its corio runtime");
     on_cancel = &withdraw; // before parking: without a root the frame may be gone right after
+    what = dir_ == ready_slot::read ? "a socket read" : "a socket write (peer not reading)";
     if (!slot_.park(dir_, h, sched_, ec_)) return false;
     cancel.arm(this);
     return true;

@@ -34,6 +34,8 @@ struct cancel_registration {
   // Called at most once, with the root's cancel lock held, on the thread that requested the
   // cancellation. Must be short and must not resume the waiter inline.
   void (*on_cancel)(cancel_registration*) noexcept = nullptr;
+  // What the task waits in, for all_tasks() (corio/task_info.hpp); a string literal.
+  const char* what = "a cancellable operation";
 };
 
 // The root a suspending coroutine belongs to (null for coroutines that are not corio tasks).

@@ -18,6 +18,8 @@ void release_block_slow(task_header* h, std::size_t total) noexcept;
 void unregister_task(task_header* h) noexcept;
 // Drops the std::stop_source a task exposed (stop_sources.hpp).
 void release_stop_source(const task_header* h) noexcept;
+// Drops a task's name (task_info.hpp).
+void release_task_name(const task_header* h) noexcept;
 
 inline void* allocate_frame(std::size_t frame_size) {
   const std::size_t total = (frame_size + sizeof(task_header) + frame_granule - 1) / frame_granule * frame_granule;
@@ -51,8 +53,10 @@ inline void finish_free(task_header* h) noexcept {
 // operator delete of a task frame.
 inline void free_frame(void* frame, std::size_t) noexcept {
   task_header* h = header_of(frame);
-  if (h->cancel.load(std::memory_order_relaxed) & cancel_stop_source) [[unlikely]]
-    release_stop_source(h);
+  if (const auto word = h->cancel.load(std::memory_order_relaxed); word & (cancel_stop_source | cancel_named)) [[unlikely]] {
+    if (word & cancel_stop_source) release_stop_source(h);
+    if (word & cancel_named) release_task_name(h);
+  }
   if (h->shard.load(std::memory_order_relaxed))
     unregister_task(h);
   else

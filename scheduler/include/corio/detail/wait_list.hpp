@@ -52,6 +52,7 @@ struct wait_node : cancel_registration {
     guard = &g;
     withdrawn = on_withdrawn;
     on_cancel = &cancel_wait;
+    what = "a mutex, event, semaphore, condition, barrier or queue";
     lock.arm(this);
   }
 
