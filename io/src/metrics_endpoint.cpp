@@ -63,8 +63,14 @@ std::string tasks_json(const std::vector<task_snapshot>& ts) {
   std::string out = "[";
   for (std::size_t i = 0; i < ts.size(); ++i) {
     const auto& t = ts[i];
-    fmt::format_to(std::back_inserter(out), R"({}{{"id":"{:#x}","state":"{}","name":"{}","waiting_on":"{}","parent":"{:#x}","age_s":{}}})",
-                   i ? "," : "", t.id, to_string(t.state), json_escape(t.name), json_escape(t.waiting_on), t.parent,
+    std::string chain = "[";
+    for (std::size_t k = 0; k < t.await_chain.size(); ++k)
+      fmt::format_to(std::back_inserter(chain), R"({}"{}")", k ? "," : "", json_escape(t.await_chain[k].function));
+    chain += "]";
+    fmt::format_to(std::back_inserter(out),
+                   R"({}{{"id":"{:#x}","state":"{}","name":"{}","function":"{}","waiting_on":"{}","await_chain":{},"parent":"{:#x}","age_s":{}}})",
+                   i ? "," : "", t.id, to_string(t.state), json_escape(t.name), json_escape(t.function),
+                   json_escape(t.waiting_on), chain, t.parent,
                    t.age ? fmt::format("{:.6f}", std::chrono::duration<double>(*t.age).count()) : std::string("null"));
   }
   return out + "]";

@@ -90,11 +90,6 @@ void ready_slot::close() noexcept {
   }
 }
 
-bool ready_slot::closed() noexcept {
-  std::lock_guard lock(mu_);
-  return closed_;
-}
-
 void ready_slot::on_event(std::uint32_t events) noexcept {
   waiter woken[2];
   {

@@ -40,7 +40,8 @@ bool request_cancel(task_header* h) noexcept {
   auto s = h->state.load(std::memory_order_acquire);
   if ((s & completed) || !(s & frame_live)) return false;
   lock_cancel(h);
-  if (h->cancel.load(std::memory_order_relaxed) & cancel_closed) { // finished meanwhile
+  // Finished meanwhile, or never cancellable (never_cancelled).
+  if ((h->cancel.load(std::memory_order_relaxed) & cancel_closed) || (h->state.load(std::memory_order_acquire) & completed)) {
     unlock_cancel(h);
     return false;
   }

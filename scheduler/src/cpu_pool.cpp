@@ -27,12 +27,19 @@ void cpu_pool::nicer::on_scheduler_entry(bool) { setpriority(PRIO_PROCESS, stati
 void cpu_pool::nicer::on_scheduler_exit(bool) { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 0); }
 
 void cpu_pool::submit(std::shared_ptr<offload_job_base> job) {
-  in_flight_.fetch_add(1, std::memory_order_relaxed);
-  // TBB calls the functor as const and destroys it later: the job is taken out through a
-  // holder so that it is released as soon as it has run.
-  auto holder = std::make_shared<std::shared_ptr<offload_job_base>>(std::move(job));
+  // Release here, acquire where the job starts: what the submitting coroutine wrote before it
+  // suspended (its frame, the job) happens-before the job runs, and so before the worker that
+  // resumes it. TBB's enqueue orders them too, but oneTBB is not built with TSan, which would
+  // otherwise see the waiter's frame touched by two workers with nothing in between.
+  in_flight_.fetch_add(1, std::memory_order_release);
+  // TBB calls the functor as const and destroys it later, after the count below has reached
+  // zero and the pool may be gone (and, at exit, perhaps never): the functor owns nothing, and
+  // the job's reference is taken out of its holder and freed as the job runs.
+  auto* holder = new std::shared_ptr<offload_job_base>(std::move(job));
   arena_.enqueue([this, holder] {
+    (void)in_flight_.load(std::memory_order_acquire); // pairs with the increment above
     std::shared_ptr<offload_job_base> job = std::move(*holder);
+    delete holder;
     if (trace_enabled()) [[unlikely]] {
       thread_local bool named = false;
       if (!named) {

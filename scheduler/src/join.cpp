@@ -53,6 +53,15 @@ std::coroutine_handle<> complete_spawned(promise_base& p, std::coroutine_handle<
 
 void release_join(std::coroutine_handle<> self, unretrieved_reader unretrieved) noexcept {
   task_header* h = header_of(self.address());
+  // The common case, a finished task: once `completed` is visible the task's side never touches
+  // the state again (complete_spawned saw handle_live and left the frame to us), and shutdown
+  // leaves finished tasks' state alone, so the handle is the only writer: a plain store will do.
+  if (auto s = h->state.load(std::memory_order_acquire); (s & (completed | frame_live)) == (completed | frame_live)) {
+    h->state.store(s & ~handle_live, std::memory_order_relaxed);
+    report_unretrieved(unretrieved(self));
+    self.destroy();
+    return;
+  }
   auto prev = h->state.fetch_and(~handle_live, std::memory_order_acq_rel);
   if (!(prev & frame_live)) { // destroyed unfinished by shutdown; only the block is left
     release_block(h);

@@ -1,4 +1,5 @@
 #include "scheduler_core.hpp"
+#include "debug_checks_internal.hpp"
 #include "watchdog.hpp"
 
 #include <corio/debug.hpp>
@@ -148,6 +149,7 @@ void scheduler::shutdown(std::function<void()> after_workers_stopped) {
   core.stopping.store(true, std::memory_order_release);
   core.unpark_all();
   for (auto& w : core.workers) w->join();
+  const bool report_pending = detail::debug_active(); // before this runtime's debug mode ends
   core.watchdog_.reset();
   // Offloaded jobs still running will schedule their waiters; let them finish before those
   // waiters' frames are destroyed below.
@@ -174,7 +176,11 @@ void scheduler::shutdown(std::function<void()> after_workers_stopped) {
         unfinished.push_back(h);
     });
   }
+  if (report_pending)
+    for (auto* h : unfinished) detail::report_pending_destroyed(h);
+  detail::destroying_pending_tasks = true;
   for (auto* h : unfinished) std::coroutine_handle<>::from_address(detail::frame_of(h)).destroy();
+  detail::destroying_pending_tasks = false;
   for (auto* s : shards) s->drain_remote();
   // 4. Whatever is still queued refers to destroyed frames or was never going to run.
   core.inject.clear();

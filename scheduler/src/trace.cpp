@@ -3,6 +3,8 @@
 #include <corio/detail/json_escape.hpp>
 #include <corio/detail/trace_points.hpp>
 
+#include "symbolize.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,6 +14,8 @@
 #include <memory>
 #include <mutex>
 #include <system_error>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace corio::detail {
@@ -105,8 +109,20 @@ const char* kind_name(trace_kind k) {
   return "?";
 }
 
+// Code address -> (slice name, full function name), for one dump.
+using function_names = std::unordered_map<std::uint64_t, std::pair<std::string, std::string>>;
+
+const std::pair<std::string, std::string>& names_of(function_names& cache, std::uint64_t code) {
+  auto [it, fresh] = cache.try_emplace(code);
+  if (fresh) {
+    std::string full = code ? function_at(reinterpret_cast<const void*>(code)) : std::string();
+    it->second = {full.empty() ? std::string("step") : short_function_name(full), std::move(full)};
+  }
+  return it->second;
+}
+
 void append_event(std::string& out, int tid, std::uint64_t origin, std::uint64_t start, std::uint64_t end, trace_kind k,
-                  std::uint64_t a, std::uint64_t b) {
+                  std::uint64_t a, std::uint64_t b, function_names& names) {
   const double ts = static_cast<double>(start - origin) / 1000.0;
   switch (k) {
   case trace_kind::step:
@@ -114,9 +130,12 @@ void append_event(std::string& out, int tid, std::uint64_t origin, std::uint64_t
   case trace_kind::offload: {
     const double dur = end > start ? static_cast<double>(end - start) / 1000.0 : 0.0;
     const char* cat = k == trace_kind::step ? "task" : k == trace_kind::park ? "worker" : "offload";
+    // A step is named after the coroutine it resumed ("handle_client"), when the symbol tables say.
+    const auto* fn = k == trace_kind::step ? &names_of(names, b) : nullptr;
     fmt::format_to(std::back_inserter(out), R"({{"name":"{}","cat":"{}","ph":"X","pid":1,"tid":{},"ts":{:.3f},"dur":{:.3f})",
-                   kind_name(k), cat, tid, ts, dur);
-    if (k == trace_kind::step) fmt::format_to(std::back_inserter(out), R"(,"args":{{"coroutine":"{:#x}"}})", a);
+                   fn ? json_escape(fn->first) : std::string(kind_name(k)), cat, tid, ts, dur);
+    if (fn)
+      fmt::format_to(std::back_inserter(out), R"(,"args":{{"coroutine":"{:#x}","function":"{}"}})", a, json_escape(fn->second));
     break;
   }
   case trace_kind::spawn:
@@ -167,11 +186,8 @@ void start(std::size_t events_per_thread) {
   // Threads that are gone recorded into an earlier recording only; live ones start over.
   std::erase_if(g.rings, [](const auto& r) { return !r->live.load(std::memory_order_acquire); });
   for (auto& r : g.rings) r->base.store(r->head.load(std::memory_order_acquire), std::memory_order_relaxed);
-  std::size_t cap = detail::round_up_pow2(std::max<std::size_t>(events_per_thread, 1024));
-  if (cap != g.capacity) {
-    // Live threads keep their ring's size for now; new threads get the new one.
-    g.capacity = cap;
-  }
+  // Live threads keep their ring's size for now; new threads get the new one.
+  g.capacity = detail::round_up_pow2(std::max<std::size_t>(events_per_thread, 1024));
   g.origin = detail::trace_clock();
   detail::trace_on.store(true, std::memory_order_release);
 }
@@ -192,6 +208,7 @@ std::string chrome_json() {
   std::lock_guard lock(g.mu);
   const bool recording = detail::trace_on.load(std::memory_order_acquire);
   std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+  detail::function_names names;
   out += R"({"name":"process_name","ph":"M","pid":1,"tid":0,"args":{"name":"corio"}},)";
   out += '\n';
   for (auto& r : g.rings) {
@@ -213,7 +230,7 @@ std::string chrome_json() {
       const auto k = static_cast<detail::trace_kind>(ek >> detail::kind_shift);
       if (ek >> detail::kind_shift < 1 || ek >> detail::kind_shift > 7 || start < g.origin) continue;
       detail::append_event(out, r->tid, g.origin, start, ek & detail::time_mask, k, s.a.load(std::memory_order_relaxed),
-                           s.b.load(std::memory_order_relaxed));
+                           s.b.load(std::memory_order_relaxed), names);
     }
   }
   if (out.size() >= 2 && out[out.size() - 2] == ',') out.erase(out.size() - 2, 1); // no trailing comma

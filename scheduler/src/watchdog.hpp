@@ -1,6 +1,7 @@
 #pragma once
 // Debug mode's watchdog: a thread that samples every worker a few times per threshold and
-// reports a step that has been running longer than the threshold (once per step).
+// reports a step that has been running longer than the threshold (once per step), diagnoses a
+// worker blocked on a std::mutex held by a worker, and prints the tasks on SIGQUIT.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -21,6 +22,8 @@ public:
 
 private:
   void run();
+  void check_lock(std::size_t worker, std::chrono::milliseconds held, const void* running);
+  void dump_tasks();
 
   struct seen {
     std::uint64_t step = 0;
@@ -35,6 +38,7 @@ private:
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  std::uint64_t sigquits_seen_ = 0;
   std::thread thread_;
 };
 

@@ -1,6 +1,8 @@
 #include "worker.hpp"
 
 #include <corio/detail/cancel.hpp>
+#include <corio/detail/debug_checks.hpp>
+#include <corio/detail/task_names.hpp>
 
 #include "scheduler_core.hpp"
 
@@ -10,8 +12,10 @@
 #include <corio/trace.hpp>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 
 namespace corio::detail {
 
@@ -149,6 +153,9 @@ namespace corio {
 void scheduler::spawn_task(detail::promise_base&, std::coroutine_handle<> h) {
   auto* header = detail::header_of(h.address());
   auto& core = *impl_;
+  // Debug mode: every task remembers its creator and age, named or not (task_info.hpp).
+  if (detail::debug_active() && !(header->cancel.load(std::memory_order_relaxed) & detail::cancel_named)) [[unlikely]]
+    detail::name_task(header, std::string());
   if (auto* w = detail::worker::current(); w && &w->core() == &core) [[likely]] {
     w->registry_.link(header);
     w->spawned_.add();
@@ -357,6 +364,7 @@ void worker::park() noexcept {
 }
 
 void worker::run() {
+  tid_.store(static_cast<int>(::gettid()), std::memory_order_relaxed);
   current_worker_tls = this;
   current_scheduler_tls = &core_.owner;
   trace::name_this_thread("worker " + std::to_string(index_));
@@ -394,11 +402,15 @@ void worker::run() {
     const bool timed = (++sample_tick_ & (sample_interval - 1)) == 0;
     if (timed || trace_enabled()) [[unlikely]] {
       const auto frame = reinterpret_cast<std::uintptr_t>(h.address());
+      // The frame's resume function names the coroutine in the trace (read before it runs: it
+      // is cleared when the coroutine finishes).
+      std::uintptr_t code = 0;
+      if (trace_enabled()) std::memcpy(&code, h.address(), sizeof code);
       const std::uint64_t start = trace_clock();
       h.resume();
       const std::uint64_t end = trace_clock();
       if (timed) poll_time_[duration_histogram::bucket_of(end - start)].add();
-      if (trace_enabled()) trace_event(trace_kind::step, start, end, frame, 0);
+      if (trace_enabled()) trace_event(trace_kind::step, start, end, frame, code);
     } else {
       h.resume();
     }

@@ -71,6 +71,8 @@ public:
   std::uint64_t steps() const noexcept { return polled_.get(); }
   const void* running() const noexcept { return running_.load(std::memory_order_relaxed); }
   std::uint64_t spawned() const noexcept { return spawned_.get(); }
+  // The worker thread's kernel id (0 before it started), for debug mode's lock diagnosis.
+  int tid() const noexcept { return tid_.load(std::memory_order_relaxed); }
 
   // The worker running on the calling thread, if any.
   static worker* current() noexcept { return current_worker_tls; }
@@ -122,6 +124,7 @@ private:
   std::atomic<std::size_t> sweep_unfinished_{0};
   alignas(64) std::atomic<std::uint32_t> park_token_{0};
   std::atomic<const void*> running_{nullptr};
+  std::atomic<int> tid_{0};
   std::thread thread_;
   struct deferred_call {
     void (*fn)(void*);

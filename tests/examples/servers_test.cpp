@@ -209,6 +209,7 @@ TEST_CASE("examples: a server stops cleanly on SIGTERM with clients connected, w
   std::fclose(f);
   std::remove(trace.c_str());
   CHECK(json.rfind("{\"displayTimeUnit\"", 0) == 0);
-  CHECK(json.find("\"name\":\"step\"") != std::string::npos);
+  CHECK(json.find("\"cat\":\"task\",\"ph\":\"X\"") != std::string::npos); // coroutine steps
+  CHECK(json.find("\"name\":\"serve_until_signal\"") != std::string::npos); // named after the coroutine
   CHECK(json.find("\"io 0\"") != std::string::npos);
 }

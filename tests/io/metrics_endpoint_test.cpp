@@ -37,8 +37,16 @@ TEST_CASE("metrics endpoint: answers metrics and tasks as JSON lines, errors for
   json ts = json::parse(*line);
   REQUIRE(ts.is_array());
   bool self_listed = false; // the endpoint's own connection handler is a live task
-  for (auto& t : ts.arr()) self_listed = self_listed || t["state"].str() == "waiting" || t["state"].str() == "running";
+  bool chain_named = false; // a waiting task's await chain names its functions
+  for (auto& t : ts.arr()) {
+    self_listed = self_listed || t["state"].str() == "waiting" || t["state"].str() == "running";
+    REQUIRE(t["await_chain"].is_array());
+    REQUIRE(t.has("function"));
+    if (t["state"].str() == "waiting" && !t["await_chain"].arr().empty())
+      chain_named = chain_named || !t["await_chain"].arr()[0].str().empty();
+  }
   CHECK(self_listed);
+  CHECK(chain_named);
 
   REQUIRE(c.send_all("bogus\n"));
   line = c.read_line();

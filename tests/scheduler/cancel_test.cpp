@@ -450,13 +450,14 @@ TEST_CASE("cancel: cancel() racing completion from 8 threads is never lost and n
 
 TEST_CASE("cancel_pending: cancels every unfinished task and waits for their cleanup", "[cancel]") {
   corio::scheduler s({.workers = 2});
-  std::atomic<int> cleaned{0};
+  std::atomic<int> cleaned{0}, waiting{0};
   auto body = [&]() -> corio::task<void> {
     for (int i = 0; i < 20; ++i) {
-      auto t = [](std::atomic<int>& cleaned) -> corio::task<void> {
+      auto t = [](std::atomic<int>& cleaned, std::atomic<int>& waiting) -> corio::task<void> {
         corio::event never;
         bool cancelled = false;
         try {
+          waiting.fetch_add(1);
           co_await never.wait();
         } catch (const corio::cancelled_error&) {
           cancelled = true; // C++ cannot co_await inside a handler: clean up after it
@@ -467,11 +468,14 @@ TEST_CASE("cancel_pending: cancels every unfinished task and waits for their cle
           throw corio::cancelled_error();
         }
       };
-      corio::create_task(t(cleaned)).detach();
+      corio::create_task(t(cleaned, waiting)).detach();
     }
     co_return;
   };
   s.block_on(body());
+  // Each has started and waits (one cancelled before it starts never runs its cleanup).
+  for (int i = 0; i < 2000 && waiting.load() < 20; ++i) std::this_thread::sleep_for(1ms);
+  REQUIRE(waiting.load() == 20);
   auto r = s.cancel_pending(std::chrono::steady_clock::now() + 10s);
   REQUIRE(r.cancelled >= 20); // block_on's own task may still be on its way out
   REQUIRE(r.cancelled <= 21);

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -184,4 +186,60 @@ TEST_CASE("task_info: a worker stuck in a long step still shows the task holding
   stop = true;
   auto wait = [&]() -> corio::task<void> { co_await h; };
   rt.block_on(wait());
+}
+
+namespace {
+
+corio::task<int> chain_inner(corio::event& e) {
+  co_await e.wait();
+  co_return 3;
+}
+corio::task<int> chain_middle(corio::event& e) { co_return 2 + co_await chain_inner(e); }
+corio::task<int> chain_outer(corio::event& e) { co_return 1 + co_await chain_middle(e); }
+
+bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
+
+} // namespace
+
+TEST_CASE("task_info: the await chain of a waiting task, three deep, outermost first", "[task_info]") {
+  corio::runtime rt({.workers = 2});
+  corio::event e;
+  auto h = rt.spawn(chain_outer(e), "chain");
+  std::vector<corio::task_snapshot> ts;
+  const corio::task_snapshot* t = nullptr;
+  for (int i = 0; i < 200; ++i) { // until the task has reached its wait
+    ts = rt.all_tasks();
+    t = find(ts, "chain");
+    if (t && t->state == corio::task_state::waiting) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  REQUIRE(t);
+  REQUIRE(t->state == corio::task_state::waiting);
+  CHECK(contains(t->waiting_on, "event"));
+  REQUIRE(t->await_chain.size() == 3);
+  CHECK(t->await_chain[0].frame == t->id); // the task's own coroutine comes first
+  CHECK(contains(t->await_chain[0].function, "chain_outer"));
+  CHECK(contains(t->await_chain[1].function, "chain_middle"));
+  CHECK(contains(t->await_chain[2].function, "chain_inner"));
+  CHECK(t->await_chain[1].frame != t->await_chain[2].frame);
+  const std::string text = corio::format_await_chains(ts);
+  CHECK(contains(text, "'chain'"));
+  INFO(text);
+  CHECK(contains(text, "-> (anonymous namespace)::chain_inner(corio::event&)"));
+
+  // Once it moves on, the chain is gone with the wait; the task completes normally.
+  e.set();
+  auto wait = [&]() -> corio::task<int> { co_return co_await h; };
+  CHECK(rt.block_on(wait()) == 6);
+}
+
+TEST_CASE("task_info: tasks that are not waiting have no await chain", "[task_info]") {
+  corio::runtime rt({.workers = 1});
+  auto body = []() -> corio::task<bool> {
+    auto ts = co_await corio::all_tasks(); // the caller waits in offload: its chain is itself
+    for (auto& t : ts)
+      if (t.state != corio::task_state::waiting && !t.await_chain.empty()) co_return false;
+    co_return true;
+  };
+  CHECK(rt.block_on(body()));
 }

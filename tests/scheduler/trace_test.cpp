@@ -76,10 +76,19 @@ TEST_CASE("trace: a scripted run records every kind of event, as valid Chrome tr
 
   std::map<double, std::string> threads;
   auto names = names_on(trace, threads);
-  for (const char* kind : {"step", "spawn", "complete", "steal", "parked", "io handoff", "offload job"}) {
+  for (const char* kind : {"spawn", "complete", "steal", "parked", "io handoff", "offload job"}) {
     INFO(kind);
     CHECK(names.count(kind) > 0);
   }
+  // Steps are slices of category "task", named after the coroutine they resumed.
+  bool script_step = false;
+  for (auto& e : trace["traceEvents"].arr())
+    if (e["ph"].str() == "X" && e["cat"].str() == "task") {
+      REQUIRE(e["args"].has("function"));
+      REQUIRE(e["args"].has("coroutine"));
+      script_step = script_step || (e["name"].str() == "script" && e["args"]["function"].str().find("script(corio::runtime&)") != std::string::npos);
+    }
+  CHECK(script_step);
   std::set<std::string> thread_names;
   for (auto& [tid, name] : threads) thread_names.insert(name);
   CHECK(thread_names.count("worker 0") == 1);

@@ -63,7 +63,7 @@ public:
       external_ = std::make_unique<external_sleep>(io.next_context(), deadline_);
       return external_->op.await_suspend(h); // use_task follows the cancellation itself
     }
-    root_ = cancel_root(h);
+    root_ = cancel_root(h, *this);
     cancel_lock lock(root_);
     if (lock.pending()) {
       cancelled_ = true;

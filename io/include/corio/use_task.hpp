@@ -138,7 +138,7 @@ public:
     sched_ = scheduler::current();
     if (!sched_) throw runtime_error("corio: an operation with corio::use_task must be awaited inside a corio runtime");
     h_ = h;
-    root_ = cancel_root(h);
+    root_ = cancel_root(h, *this);
   }
   task_header* root() const noexcept { return root_; }
   void start_cancelled() noexcept { cancelled_ = true; }

@@ -82,7 +82,7 @@ struct gather_state {
     }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
-      root_ = cancellable_ ? cancel_root(h) : nullptr;
+      root_ = cancellable_ ? cancel_root(h, *this) : nullptr;
       cancel_lock cancel(root_);
       if (cancel.pending()) {
         cancelled_ = true;
@@ -147,6 +147,7 @@ task<bool> gather_wait(gather_state& st, Handles& handles) {
     for (auto& h : handles) h.cancel();
     co_await st.wait(true, false); // branches may point into the caller: always wait for them
   }
+  for (auto& h : handles) h.detach(); // their results are in the slots: not a forgotten task
   co_return cancelled;
 }
 

@@ -20,6 +20,7 @@
 // cancel() is asyncio's Task.cancel(): see cancel() below and scheduler/README.md for the
 // protocol (sticky, delivered at most once, at a suspension point, on the scheduler).
 #include <corio/detail/cancel.hpp>
+#include <corio/detail/debug_checks.hpp>
 #include <corio/detail/promise.hpp>
 #include <corio/errors.hpp>
 
@@ -57,12 +58,13 @@ public:
 
   join_handle() noexcept = default;
   explicit join_handle(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
-  join_handle(join_handle&& o) noexcept : h_(std::exchange(o.h_, {})), consumed_(o.consumed_) {}
+  join_handle(join_handle&& o) noexcept : observed_(o.observed_), h_(std::exchange(o.h_, {})), consumed_(o.consumed_) {}
   join_handle& operator=(join_handle&& o) noexcept {
     if (this != &o) {
       reset();
       h_ = std::exchange(o.h_, {});
       consumed_ = o.consumed_;
+      observed_ = o.observed_;
     }
     return *this;
   }
@@ -80,8 +82,13 @@ public:
     return (s & detail::completed) || !(s & detail::frame_live);
   }
 
-  // Lets the task run on without anyone awaiting it (same as dropping the handle).
-  void detach() noexcept { reset(); }
+  // Lets the task run on without anyone awaiting it. Same as dropping the handle, except that
+  // debug mode reports a handle dropped without co_await, cancel() or detach() (a task whose
+  // result nobody looks at is often a forgotten co_await).
+  void detach() noexcept {
+    observed_ = true;
+    reset();
+  }
 
   // Requests cancellation of the task (asyncio Task.cancel()): it receives corio::cancelled_error
   // at its current or next suspension point, on a worker, once; if it reaches its end first, its
@@ -89,6 +96,7 @@ public:
   // Returns false if the task has already finished (or the handle is empty).
   bool cancel() noexcept {
     if (!h_) return false;
+    observed_ = true;
     return detail::request_cancel(detail::join_header(h_));
   }
 
@@ -123,7 +131,7 @@ public:
     template <class P>
     bool await_suspend(std::coroutine_handle<P> caller) {
       detail::check_join_from_same_runtime(detail::join_header(self.h_));
-      root = detail::cancel_root(caller);
+      root = detail::cancel_root(caller, *this);
       detail::cancel_lock lock(root);
       if (lock.pending()) {
         stopped_before = true;
@@ -141,6 +149,7 @@ public:
       return true;
     }
     decltype(auto) await_resume() {
+      self.observed_ = true;
       detail::task_header* r = std::exchange(root, nullptr); // the destructor has nothing left to do
       detail::disarm_cancel(r, this);
       if (stopped_before || passed_on || gave_up) detail::deliver_cancel(r);
@@ -192,10 +201,15 @@ public:
   awaiter operator co_await() & noexcept { return awaiter(*this); }
   awaiter operator co_await() && noexcept { return awaiter(*this); }
 
+protected:
+  bool observed_ = false; // awaited, cancelled or detached: dropping it is deliberate
+
 private:
   std::atomic<std::uint32_t>& state() const noexcept { return detail::join_header(h_)->state; }
   void reset() noexcept {
     if (h_) {
+      if (!observed_ && detail::debug_active()) [[unlikely]]
+        detail::report_dropped_handle(detail::join_header(h_), done());
       detail::release_join(std::exchange(h_, {}), &detail::unretrieved_error_of<T>);
     }
   }

@@ -107,7 +107,7 @@ public:
   bool await_suspend(std::coroutine_handle<P> h) {
     scheduler* s = scheduler::current();
     if (!s) throw runtime_error("corio: offload() must be awaited inside a corio runtime");
-    root_ = detail::cancel_root(h);
+    root_ = detail::cancel_root(h, *this);
     detail::cancel_lock lock(root_);
     if (lock.pending()) { // a sticky cancellation: the job never starts
       cancelled_ = true;

@@ -18,6 +18,7 @@
 // Cancellation: a task has no cancellation of its own; it sees the cancellation of the spawned
 // task it runs inside (see join_handle.hpp).
 #include <corio/detail/cancel.hpp>
+#include <corio/detail/debug_checks.hpp>
 #include <corio/detail/promise.hpp>
 #include <corio/errors.hpp>
 
@@ -62,6 +63,8 @@ public:
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
       h.promise().continuation_ = caller;
       h.promise().root_ = detail::cancel_root(caller); // it runs inside the caller's task
+      if constexpr (std::is_base_of_v<detail::promise_base, P>)
+        h.promise().parent_offset_ = detail::promise_base::offset_in_frame(caller, caller.promise());
       return detail::transfer(h);
     }
     decltype(auto) await_resume() { return h.promise().take(); }
@@ -75,7 +78,11 @@ public:
 
 private:
   void reset() noexcept {
-    if (h_) std::exchange(h_, {}).destroy();
+    if (!h_) return;
+    auto h = std::exchange(h_, {});
+    if (!h.promise().started_ && detail::debug_active()) [[unlikely]]
+      detail::report_never_awaited(h.promise());
+    h.destroy();
   }
   std::coroutine_handle<promise_type> h_{};
 };
@@ -83,14 +90,20 @@ private:
 namespace detail {
 template <class T>
 task<T> promise<T>::get_return_object() noexcept {
-  return task<T>(std::coroutine_handle<promise<T>>::from_promise(*this));
+  auto h = std::coroutine_handle<promise<T>>::from_promise(*this);
+  this->frame_offset_ = promise_base::offset_in_frame(h, *this);
+  return task<T>(h);
 }
 template <class T>
 task<T&> promise<T&>::get_return_object() noexcept {
-  return task<T&>(std::coroutine_handle<promise<T&>>::from_promise(*this));
+  auto h = std::coroutine_handle<promise<T&>>::from_promise(*this);
+  this->frame_offset_ = promise_base::offset_in_frame(h, *this);
+  return task<T&>(h);
 }
 inline task<void> promise<void>::get_return_object() noexcept {
-  return task<void>(std::coroutine_handle<promise<void>>::from_promise(*this));
+  auto h = std::coroutine_handle<promise<void>>::from_promise(*this);
+  frame_offset_ = offset_in_frame(h, *this);
+  return task<void>(h);
 }
 } // namespace detail
 

@@ -118,7 +118,7 @@ public:
     }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
-      root_ = cancellable_ ? cancel_root(h) : nullptr;
+      root_ = cancellable_ ? cancel_root(h, *this) : nullptr;
       cancel_lock cancel(root_);
       if (cancel.pending()) {
         cancelled_ = true;
@@ -217,11 +217,11 @@ task<await_result_t<A&&>> group_child(std::shared_ptr<task_group_state> st, A a)
 } // namespace detail
 
 // What task_group::create_task returns: the child's join_handle, which (unlike a plain one) may
-// be ignored without a warning: the group awaits the child anyway.
+// be ignored without a warning, [[nodiscard]] or debug mode's: the group awaits the child anyway.
 template <class T>
 class group_handle : public join_handle<T> {
 public:
-  group_handle(join_handle<T>&& h) noexcept : join_handle<T>(std::move(h)) {}
+  group_handle(join_handle<T>&& h) noexcept : join_handle<T>(std::move(h)) { this->observed_ = true; }
 };
 
 class task_group {

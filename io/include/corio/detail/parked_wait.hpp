@@ -39,7 +39,7 @@ public:
   bool await_ready() const noexcept { return false; }
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) {
-    root_ = cancel_root(h);
+    root_ = cancel_root(h, *this);
     cancel_lock cancel(root_);
     if (cancel.pending()) {
       cancelled_ = true;

@@ -42,7 +42,6 @@ public:
   bool withdraw(direction d, std::coroutine_handle<> h) noexcept;
   // Closes the descriptor (and takes it out of the poller first); parked waiters are woken.
   void close() noexcept;
-  bool closed() noexcept;
   // On the poller's thread: an event for this slot.
   void on_event(std::uint32_t events) noexcept;
   // Frees the slot (closing it if needed) on the poller's thread, after any event being handled
@@ -77,7 +76,7 @@ public:
   bool await_ready() const noexcept { return false; }
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) {
-    root_ = cancel_root(h);
+    root_ = cancel_root(h, *this);
     cancel_lock cancel(root_);
     if (cancel.pending()) {
       cancelled_ = true;

@@ -36,6 +36,8 @@ struct cancel_registration {
   void (*on_cancel)(cancel_registration*) noexcept = nullptr;
   // What the task waits in, for all_tasks() (corio/task_info.hpp); a string literal.
   const char* what = "a cancellable operation";
+  // The coroutine that waits (the innermost of its task's await chain), for the await-chain dump.
+  const promise_base* leaf = nullptr;
 };
 
 // The root a suspending coroutine belongs to (null for coroutines that are not corio tasks).
@@ -45,6 +47,16 @@ task_header* cancel_root(std::coroutine_handle<P> h) noexcept {
     return h.promise().root_;
   else
     return nullptr;
+}
+// The same, for an awaiter that is a registration: also records h as the waiting coroutine.
+template <class P>
+task_header* cancel_root(std::coroutine_handle<P> h, cancel_registration& r) noexcept {
+  if constexpr (std::is_base_of_v<promise_base, P>) {
+    r.leaf = &h.promise();
+    return h.promise().root_;
+  } else {
+    return nullptr;
+  }
 }
 
 inline void lock_cancel(task_header* h) noexcept {

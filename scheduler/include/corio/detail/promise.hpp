@@ -31,12 +31,6 @@ bool is_cancellation(const std::exception_ptr& e) noexcept;
 
 // Throws cancelled_error (consuming the request) if the task was cancelled before it started.
 void deliver_cancel_at_start(task_header* root);
-// A spawned task reached its end: from now on cancel() returns false. A request still pending
-// (the task finished before reaching another suspension point) changes nothing: the result
-// wins, as it does for any operation that completes before its cancellation (tokio's abort does
-// the same; converting a computed result into a cancellation would lose the data it carries,
-// e.g. a line a read already took off the socket).
-inline void close_cancel(task_header* h) noexcept { h->cancel.fetch_or(cancel_closed, std::memory_order_release); }
 
 // The scheduler whose worker runs the calling thread (null elsewhere); set by each worker.
 extern constinit thread_local scheduler* current_scheduler_tls;
@@ -59,6 +53,12 @@ struct promise_base {
   std::uint8_t kind_ = 0;  // what the derived promise holds: see below
   bool cancelled_ = false; // finished with corio::cancelled_error
   bool deliver_at_start_ = true; // see initial_awaiter (task_group children handle it themselves)
+  bool started_ = false;   // the body has begun (debug mode reports tasks destroyed before that)
+  // For the await-chain dump (task_info.hpp), which walks from the innermost coroutine outwards:
+  // where this promise_base lies in its own frame, and in the frame of the corio task awaiting
+  // it (0: the awaiter is not a corio task). Bytes of padding otherwise: the frame does not grow.
+  std::uint8_t frame_offset_ = 0;
+  std::uint8_t parent_offset_ = 0;
 
   static constexpr std::uint8_t holds_nothing = 0, holds_value = 1, holds_error = 2;
 
@@ -72,6 +72,7 @@ struct promise_base {
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<>) const noexcept {}
     void await_resume() const {
+      p->started_ = true;
       if (p->spawned_ && p->deliver_at_start_ && (p->root_->cancel.load(std::memory_order_acquire) & cancel_pending)) [[unlikely]]
         deliver_cancel_at_start(p->root_);
     }
@@ -84,12 +85,25 @@ struct promise_base {
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> self) noexcept {
       P& p = self.promise();
       if (!p.spawned_) return transfer(p.continuation_);
-      close_cancel(p.root_);
+      // From here on cancel() returns false (request_cancel reads the `completed` bit that
+      // complete_spawned sets). A request still pending — the task finished before reaching
+      // another suspension point — changes nothing: the result wins, as it does for any
+      // operation that completes before its cancellation (tokio's abort does the same;
+      // converting a computed result into a cancellation would lose the data it carries, e.g. a
+      // line a read already took off the socket).
       return complete_spawned(p, self, p.unretrieved_error());
     }
     void await_resume() const noexcept {}
   };
   final_awaiter final_suspend() noexcept { return {}; }
+
+  // Where promise_base `p` lies in the frame of coroutine h (0 when it does not fit a byte).
+  template <class P>
+  static std::uint8_t offset_in_frame(std::coroutine_handle<P> h, const promise_base& p) noexcept {
+    auto d = reinterpret_cast<const char*>(&p) - static_cast<const char*>(h.address());
+    return d > 0 && d < 256 ? static_cast<std::uint8_t>(d) : 0;
+  }
+  const void* frame() const noexcept { return reinterpret_cast<const char*>(this) - frame_offset_; }
 };
 
 // Storage shared by every promise<T> that holds an object: the value or the exception.

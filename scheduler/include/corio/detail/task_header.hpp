@@ -29,7 +29,7 @@ inline constexpr std::uint32_t awaited = 1u << 3;     // a join_handle awaiter s
 inline constexpr std::uint32_t cancel_locked = 1u << 0;      // the cancel lock is held
 inline constexpr std::uint32_t cancel_pending = 1u << 1;     // requested and not delivered yet
 inline constexpr std::uint32_t cancel_stop_source = 1u << 2; // a std::stop_source is attached
-inline constexpr std::uint32_t cancel_closed = 1u << 3;      // the task finished: requests fail
+inline constexpr std::uint32_t cancel_closed = 1u << 3;      // never cancellable: requests fail
 inline constexpr std::uint32_t cancel_named = 1u << 4;       // a name is in the side table (task_info.hpp)
 inline constexpr std::uint32_t cancel_count_one = 1u << 8;   // cancelling() is the rest, >> 8
 

@@ -11,5 +11,7 @@ namespace corio::detail {
 void name_task(task_header* h, std::string name);
 // The name of a spawned task ("" if none). h may be any address: it is only used as a key.
 std::string task_name(const task_header* h);
+// The function of a task that has an entry (named, or spawned in debug mode), else "".
+std::string task_function(const task_header* h);
 
 } // namespace corio::detail

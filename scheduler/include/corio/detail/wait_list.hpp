@@ -43,7 +43,7 @@ struct wait_node : cancel_registration {
   void prepare(std::coroutine_handle<P> h, bool cancellable = true) noexcept {
     handle = h;
     sched = scheduler::current();
-    root = cancellable ? cancel_root(h) : nullptr;
+    root = cancellable ? cancel_root(h, *this) : nullptr;
   }
 
   // After queuing the node, with `lock` (the task's cancel lock) still held: lets a cancellation
