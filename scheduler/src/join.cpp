@@ -38,7 +38,9 @@ std::coroutine_handle<> complete_spawned(promise_base& p, std::coroutine_handle<
   task_header* h = header_of(self.address());
   if (trace_enabled()) [[unlikely]]
     trace_event(trace_kind::complete, trace_clock(), 0, reinterpret_cast<std::uintptr_t>(self.address()), 0);
-  auto prev = h->state.fetch_or(completed, std::memory_order_acq_rel);
+  // An add, not an or: `completed` is set once, here, and GCC turns a fetch_or whose result is
+  // tested into a load and a CAS loop, but a fetch_add into one `lock xadd`.
+  auto prev = h->state.fetch_add(completed, std::memory_order_acq_rel);
   if (prev & awaited) {
     // Hand over to the awaiter on this worker: no queue round trip. (Awaiters always belong to
     // this runtime: check_join_from_same_runtime.)

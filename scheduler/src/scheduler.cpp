@@ -28,6 +28,7 @@ cpu_pool& scheduler_core::pool() {
   std::call_once(pool_once, [&] {
     std::size_t n = options.offload_threads ? options.offload_threads : std::thread::hardware_concurrency();
     pool_ = std::make_unique<cpu_pool>(n ? n : 1, options.offload_nice);
+    pool_published.store(pool_.get(), std::memory_order_release);
   });
   return *pool_;
 }
@@ -295,7 +296,9 @@ scheduler_metrics scheduler::metrics() const {
     alive += core.workers[i]->registry().size();
   }
   m.global_queue_depth = core.inject.size();
-  m.offloads_in_flight = core.pool_ ? core.pool_->in_flight() : 0;
+  // Not pool_: a worker may be creating it right now (the first offload).
+  detail::cpu_pool* pool = core.pool_published.load(std::memory_order_acquire);
+  m.offloads_in_flight = pool ? pool->in_flight() : 0;
   m.tasks_spawned = spawned;
   m.tasks_alive = alive;
   return m;

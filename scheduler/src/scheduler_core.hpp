@@ -75,6 +75,8 @@ struct scheduler_core {
   cpu_pool& pool();
   std::once_flag pool_once;
   std::unique_ptr<cpu_pool> pool_;
+  // pool_ published for readers that do not go through pool() (metrics() from any thread).
+  std::atomic<cpu_pool*> pool_published{nullptr};
 
   std::unique_ptr<watchdog> watchdog_;
   ~scheduler_core();

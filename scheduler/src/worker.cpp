@@ -71,7 +71,9 @@ void defer_to_worker(std::coroutine_handle<> h) noexcept {
 }
 
 worker::worker(scheduler_core& core, std::size_t index)
-    : core_(core), index_(index), registry_(core, this), rng_(static_cast<std::uint32_t>(index * 0x9E3779B9u + 1)) {}
+    : core_(core), index_(index), registry_(core, this), rng_(static_cast<std::uint32_t>(index * 0x9E3779B9u + 1)) {
+  queue_.set_solo(core.options.workers == 1); // nobody steals from the only worker
+}
 
 void worker::start() {
   thread_ = std::thread([this] { run(); });

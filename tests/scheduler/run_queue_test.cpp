@@ -58,6 +58,46 @@ TEST_CASE("run_queue: spilling the oldest half when full", "[run_queue]") {
   REQUIRE_FALSE(q.push_back_batch(batch, 1));
 }
 
+TEST_CASE("run_queue: solo mode (one worker, no thieves) behaves like the shared queue", "[run_queue]") {
+  // The same owner-only operations on a queue that stores its word and one that CASes it: every
+  // answer must match, across wrap-arounds, full and empty states.
+  small_queue solo, shared;
+  solo.set_solo(true);
+  std::uint32_t rng = 12345;
+  std::uintptr_t next = 1;
+  for (int step = 0; step < 20000; ++step) {
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    switch (rng % 6) {
+    case 0:
+    case 1: {
+      auto h = token(next++);
+      REQUIRE(solo.push_back(h) == shared.push_back(h));
+      break;
+    }
+    case 2: REQUIRE(solo.pop_back().address() == shared.pop_back().address()); break;
+    case 3: REQUIRE(solo.pop_front().address() == shared.pop_front().address()); break;
+    case 4: {
+      auto h = token(next++);
+      REQUIRE(solo.push_front(h) == shared.push_front(h));
+      break;
+    }
+    case 5: {
+      std::coroutine_handle<> a[small_queue::capacity / 2], b[small_queue::capacity / 2];
+      std::size_t n = solo.take_oldest_half(a);
+      REQUIRE(n == shared.take_oldest_half(b));
+      for (std::size_t i = 0; i < n; ++i) REQUIRE(a[i].address() == b[i].address());
+      std::coroutine_handle<> batch[2] = {token(next), token(next + 1)};
+      next += 2;
+      REQUIRE(solo.push_back_batch(batch, 2) == shared.push_back_batch(batch, 2));
+      break;
+    }
+    }
+    REQUIRE(solo.size() == shared.size());
+  }
+}
+
 TEST_CASE("run_queue: every item is taken exactly once under owner/thief races", "[run_queue][stress]") {
   const std::uintptr_t items = corio_test::scaled(400'000, 4);
   small_queue owner_q;

@@ -81,6 +81,7 @@ public:
     if (root_) unlock_cancel(root_);
   }
   bool pending() const noexcept { return root_ && (root_->cancel.load(std::memory_order_relaxed) & cancel_pending); }
+  bool follows_a_task() const noexcept { return root_ != nullptr; }
   // Makes r the task's current cancellable wait. Call after the operation has started.
   void arm(cancel_registration* r) noexcept {
     if (root_) root_->waiting_on = r;

@@ -49,6 +49,11 @@ struct wait_node : cancel_registration {
   // After queuing the node, with `lock` (the task's cancel lock) still held: lets a cancellation
   // take the node out of the queue guarded by `g`.
   void arm(cancel_lock& lock, spinlock& g, void (*on_withdrawn)(wait_node*, wake_batch&) noexcept = nullptr) noexcept {
+    // Without a root (the lock follows none) nothing can withdraw the node, and nothing may
+    // touch it, not even to read `root`: once the queue's lock was released it may already have
+    // been woken, resumed elsewhere and freed. With a root, the waiter's await_resume takes the
+    // cancel lock that the caller still holds before anything can free the node.
+    if (!lock.follows_a_task()) return;
     guard = &g;
     withdrawn = on_withdrawn;
     on_cancel = &cancel_wait;
