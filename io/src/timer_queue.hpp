@@ -58,11 +58,13 @@ public:
 
   // Any thread. Returns true when the I/O thread must be woken to notice the new deadline.
   bool add(timer_node* n) noexcept {
+    // Read before publishing: a node may fire and its sleeper free it as soon as it is pushed.
+    const auto t = ticks(n->deadline);
     timer_node* top = incoming_.load(std::memory_order_relaxed);
     do {
       n->next_incoming = top;
     } while (!incoming_.compare_exchange_weak(top, n, std::memory_order_seq_cst, std::memory_order_relaxed));
-    return ticks(n->deadline) < armed_.load(std::memory_order_seq_cst);
+    return t < armed_.load(std::memory_order_seq_cst);
   }
 
   // Any thread, after n->try_remove() succeeded. `urgent` (a sleeper waits for it): returns true

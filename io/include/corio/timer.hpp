@@ -71,9 +71,11 @@ public:
     }
     if (deadline_ <= std::chrono::steady_clock::now()) return detail::yield_to_worker(h); // sleep(0)
     io_ = &io;
-    register_sleep(io, node_, deadline_, h, *s);
     on_cancel = &stop_sleeping;
     what = "sleep";
+    // Once registered the sleep may end and the frame be freed before this returns when no
+    // root's lock holds it back: nothing of the frame is touched after this call.
+    register_sleep(io, node_, deadline_, h, *s);
     lock.arm(this);
     return true;
   }

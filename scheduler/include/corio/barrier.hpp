@@ -46,6 +46,8 @@ public:
     bool await_ready() const noexcept { return false; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      // Bound now: after publishing, this awaiter may be gone (see wait_node::arm).
+      detail::spinlock& guard = b_.lock_;
       node_.prepare(h);
       node_.owner_barrier = &b_;
       detail::wake_batch woken;
@@ -70,7 +72,7 @@ public:
           }
         }
         if (woken.empty()) {
-          node_.arm(cancel, b_.lock_, &withdrawn);
+          node_.arm(cancel, guard, &withdrawn);
           return true;
         }
       }

@@ -68,6 +68,10 @@ private:
     bool await_ready() const noexcept { return false; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
+      // Bound now: once listed, a notify may resume the waiter, whose wait() then destroys this
+      // awaiter and queues on m (which we still hold) before we get to unlock it below.
+      detail::spinlock& guard = cv_.lock_;
+      mutex& m = m_;
       node_.prepare(h);
       bool listed = false;
       {
@@ -79,11 +83,11 @@ private:
             std::lock_guard lock(cv_.lock_);
             cv_.waiters_.push_back(&node_);
           }
-          node_.arm(cancel, cv_.lock_);
+          node_.arm(cancel, guard);
           listed = true;
         }
       }
-      m_.unlock(); // may hand m to another waiter; if listed, we already are
+      m.unlock(); // may hand m to another waiter; if listed, we already are
       return listed;
     }
     // True when cancelled (the request is taken; wait() throws once it holds m again).

@@ -43,6 +43,8 @@ public:
     bool await_ready() const noexcept { return e_.is_set(); }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      // Bound now: after publishing, this awaiter may be gone (see wait_node::arm).
+      detail::spinlock& guard = e_.lock_;
       node_.prepare(h);
       detail::cancel_lock cancel(node_.root);
       if (cancel.pending()) {
@@ -54,7 +56,7 @@ public:
         if (e_.set_.load(std::memory_order_relaxed)) return false;
         e_.waiters_.push_back(&node_);
       }
-      node_.arm(cancel, e_.lock_);
+      node_.arm(cancel, guard);
       return true;
     }
     void await_resume() { node_.finish(); }

@@ -88,14 +88,16 @@ struct gather_state {
         cancelled_ = true;
         return false;
       }
+      // Before publishing h: from then on the frame may be resumed and freed (no root: no lock
+      // holds the waiter back).
+      on_cancel = &stop_waiting;
+      what = "gather";
       {
         std::lock_guard lock(st_.mu);
         if (st_.satisfied_locked(all_)) return false;
         st_.waiting_for_all = all_;
         st_.waiter = h;
       }
-      on_cancel = &stop_waiting;
-      what = "gather";
       cancel.arm(this);
       return true;
     }

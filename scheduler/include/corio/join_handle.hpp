@@ -140,11 +140,14 @@ public:
       self.h_.promise().continuation_ = caller;
       this->caller = caller;
       caller_sched = detail::current_scheduler();
+      on_cancel = pass_on_cancel ? &pass_on : &stop_waiting;
+      what = "another task (join_handle)";
+      // From here on the task may finish and resume the caller, whose frame holds this awaiter:
+      // without a root (a caller that is not a corio task) nothing holds it back, so the frame is
+      // not touched after this (lock is on the stack).
       auto prev = self.state().fetch_or(detail::awaited, std::memory_order_acq_rel);
       // Finished (or destroyed) before we registered: resume at once.
       if ((prev & detail::completed) || !(prev & detail::frame_live)) return false;
-      on_cancel = pass_on_cancel ? &pass_on : &stop_waiting;
-      what = "another task (join_handle)";
       lock.arm(this);
       return true;
     }

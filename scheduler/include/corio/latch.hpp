@@ -48,6 +48,8 @@ public:
     bool await_ready() const noexcept { return l_.try_wait(); }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      // Bound now: after publishing, this awaiter may be gone (see wait_node::arm).
+      detail::spinlock& guard = l_.lock_;
       node_.prepare(h);
       detail::cancel_lock cancel(node_.root);
       if (cancel.pending()) {
@@ -59,7 +61,7 @@ public:
         if (l_.count_ == 0) return false;
         l_.waiters_.push_back(&node_);
       }
-      node_.arm(cancel, l_.lock_);
+      node_.arm(cancel, guard);
       return true;
     }
     void await_resume() { node_.finish(); }

@@ -68,22 +68,25 @@ struct offload_outcome {
 
 template <class F, class Args, class R>
 struct offload_job final : offload_job_base {
-  offload_job(F f, Args a) : fn(std::move(f)), args(std::move(a)) {}
-  F fn;
-  Args args;
+  offload_job(F f, Args a) : work(std::in_place, std::move(f), std::move(a)) {}
+  // The function and its arguments, destroyed on the TBB thread as soon as the call returns:
+  // whatever they own (a captured shared_ptr, a buffer) is released before the awaiting task
+  // resumes, not whenever the pool drops its last reference to the job.
+  std::optional<std::pair<F, Args>> work;
   offload_outcome<R> out;
 
   void run() noexcept override {
     try {
       if constexpr (std::is_void_v<R>) {
-        std::apply(std::move(fn), std::move(args));
+        std::apply(std::move(work->first), std::move(work->second));
         out.value.emplace();
       } else {
-        out.value.emplace(std::apply(std::move(fn), std::move(args)));
+        out.value.emplace(std::apply(std::move(work->first), std::move(work->second)));
       }
     } catch (...) {
       out.error = std::current_exception();
     }
+    work.reset();
   }
 };
 
@@ -115,9 +118,11 @@ public:
     }
     job_->waiter = h;
     job_->sched = s;
-    detail::submit_offload(*s, job_); // from here on the job may finish and resume us at once
     on_cancel = &abandon;
     what = "offload";
+    // From here on the job may finish and resume us at once; without a root (a caller that is
+    // not a corio task) no lock holds us back, so nothing of this frame is touched afterwards.
+    detail::submit_offload(*s, job_);
     lock.arm(this);
     return true;
   }

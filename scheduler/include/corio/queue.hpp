@@ -126,6 +126,8 @@ public:
     }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
+      // Bound now: after publishing, this awaiter may be gone (see wait_node::arm).
+      detail::spinlock& guard = q_.lock_;
       node_.prepare(h);
       node_.item = &value_;
       wait_node* wake = nullptr;
@@ -139,7 +141,7 @@ public:
           std::lock_guard lock(q_.lock_);
           if (!q_.try_put_locked(value_, shut_, &wake)) {
             q_.putters_.push_back(&node_);
-            node_.arm(cancel, q_.lock_);
+            node_.arm(cancel, guard);
             return true;
           }
         }
@@ -175,6 +177,8 @@ public:
     }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
+      // Bound now: after publishing, this awaiter may be gone (see wait_node::arm).
+      detail::spinlock& guard = q_.lock_;
       node_.prepare(h);
       wait_node* wake = nullptr;
       {
@@ -187,7 +191,7 @@ public:
           std::lock_guard lock(q_.lock_);
           if (!q_.try_get_locked(node_, &wake)) {
             q_.getters_.push_back(&node_);
-            node_.arm(cancel, q_.lock_);
+            node_.arm(cancel, guard);
             return true;
           }
         }
@@ -250,6 +254,8 @@ public:
     }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      // Bound now: after publishing, this awaiter may be gone (see wait_node::arm).
+      detail::spinlock& guard = q_.lock_;
       node_.prepare(h);
       cancel_lock cancel(node_.root);
       if (cancel.pending()) {
@@ -261,7 +267,7 @@ public:
         if (q_.unfinished_ == 0) return false;
         q_.joiners_.push_back(&node_);
       }
-      node_.arm(cancel, q_.lock_);
+      node_.arm(cancel, guard);
       return true;
     }
     void await_resume() { node_.finish(); }

@@ -49,6 +49,8 @@ public:
     bool await_ready() noexcept { return s_.try_acquire(); }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      // Bound now: after publishing, this awaiter may be gone (see wait_node::arm).
+      detail::spinlock& guard = s_.lock_;
       node_.prepare(h);
       detail::cancel_lock cancel(node_.root);
       if (cancel.pending()) {
@@ -63,7 +65,7 @@ public:
         }
         s_.waiters_.push_back(&node_);
       }
-      node_.arm(cancel, s_.lock_);
+      node_.arm(cancel, guard);
       return true;
     }
     void await_resume() { node_.finish(); }

@@ -51,6 +51,8 @@ public:
     bool await_ready() noexcept { return node_.exclusive ? m_.try_lock() : m_.try_lock_shared(); }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      // Bound now: after publishing, this awaiter may be gone (see wait_node::arm).
+      detail::spinlock& guard = m_.lock_;
       node_.prepare(h);
       node_.owner_mutex = &m_;
       detail::cancel_lock cancel(node_.root);
@@ -63,7 +65,7 @@ public:
         if (m_.grant_locked(node_.exclusive)) return false;
         m_.waiters_.push_back(&node_);
       }
-      node_.arm(cancel, m_.lock_, &withdrawn);
+      node_.arm(cancel, guard, &withdrawn);
       return true;
     }
     void await_resume() { node_.finish(); }

@@ -124,14 +124,16 @@ public:
         cancelled_ = true;
         return false;
       }
+      // Before publishing h: from then on the frame may be resumed and freed (no root: no lock
+      // holds the waiter back).
+      on_cancel = &stop_waiting;
+      what = "a task group";
       {
         std::lock_guard lock(st_.mu);
         if (st_.live.empty()) return false;
         st_.waiter = h;
         st_.waiter_sched = scheduler::current();
       }
-      on_cancel = &stop_waiting;
-      what = "a task group";
       cancel.arm(this);
       return true;
     }
