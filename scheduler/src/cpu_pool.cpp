@@ -35,7 +35,25 @@ void cpu_pool::submit(std::shared_ptr<offload_job_base> job) {
   // TBB calls the functor as const and destroys it later, after the count below has reached
   // zero and the pool may be gone (and, at exit, perhaps never): the functor owns nothing, and
   // the job's reference is taken out of its holder and freed as the job runs.
-  auto* holder = new std::shared_ptr<offload_job_base>(std::move(job));
+  std::shared_ptr<offload_job_base>* holder = nullptr;
+  try {
+    holder = new std::shared_ptr<offload_job_base>(std::move(job));
+    enqueue(holder);
+  } catch (...) { // out of memory: the job never runs, so it must not be counted (wait_idle)
+    delete holder;
+    finish_one();
+    throw;
+  }
+}
+
+void cpu_pool::finish_one() noexcept {
+  // Count down under the lock: once wait_idle sees zero it may destroy the pool, and by then
+  // this job must be done touching it.
+  std::lock_guard lock(idle_mu_);
+  if (in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1) idle_cv_.notify_all();
+}
+
+void cpu_pool::enqueue(std::shared_ptr<offload_job_base>* holder) {
   arena_.enqueue([this, holder] {
     (void)in_flight_.load(std::memory_order_acquire); // pairs with the increment above
     std::shared_ptr<offload_job_base> job = std::move(*holder);
@@ -54,10 +72,7 @@ void cpu_pool::submit(std::shared_ptr<offload_job_base> job) {
     }
     job->finish_and_wake(); // unless the waiter was cancelled and resumed already
     job.reset();
-    // Count down under the lock: once wait_idle sees zero it may destroy the pool, and by then
-    // this job must be done touching it.
-    std::lock_guard lock(idle_mu_);
-    if (in_flight_.fetch_sub(1, std::memory_order_acq_rel) == 1) idle_cv_.notify_all();
+    finish_one();
   });
 }
 

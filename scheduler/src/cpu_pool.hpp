@@ -44,6 +44,9 @@ private:
     int nice_;
   };
   std::unique_ptr<nicer> nicer_;
+  void enqueue(std::shared_ptr<offload_job_base>* holder);
+  void finish_one() noexcept;
+
   std::atomic<std::size_t> in_flight_{0};
   std::mutex idle_mu_;
   std::condition_variable idle_cv_;

@@ -70,6 +70,23 @@ TEST_CASE("offload: owning captures and arguments are destroyed exactly once", "
   REQUIRE(owner.use_count() == 1);
 }
 
+TEST_CASE("offload: a reference result into the copied arguments or captures is valid in the await", "[offload]") {
+  // Like a temporary's: the job keeps what the reference points into until the co_await
+  // expression has been evaluated (the value is copied out here).
+  corio::scheduler s({.workers = 1, .offload_threads = 1});
+  const std::string text(200, 'x');
+  auto body = [&]() -> corio::task<bool> {
+    std::string same = co_await corio::offload([](const std::string& a) -> const std::string& { return a; }, text);
+    auto fill = [buf = std::vector<int>(100, 7)]() mutable -> std::vector<int>& {
+      buf[0] = 1;
+      return buf;
+    };
+    std::vector<int> filled = co_await corio::offload(std::move(fill));
+    co_return same == text && filled.size() == 100 && filled[0] == 1 && filled[99] == 7;
+  };
+  REQUIRE(s.block_on(body()));
+}
+
 TEST_CASE("offload: 10,000 offloads from 100 tasks at once", "[offload][stress]") {
   corio::scheduler s({.workers = 2, .offload_threads = 2});
   const int per_task = static_cast<int>(corio_test::scaled(100, 4));

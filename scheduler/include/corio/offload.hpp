@@ -19,6 +19,10 @@
 // cancelled_error; the job itself runs to completion on its TBB thread and its result (or
 // exception) is discarded. The job owns its copied arguments, so that is safe; arguments passed
 // with std::ref must then outlive the job, not just the await. Must be awaited inside a corio runtime (throws corio::runtime_error otherwise).
+// The copied arguments and the function are destroyed on the TBB thread when the call returns,
+// before the task resumes, so what they own is released by then. A reference result (to an
+// argument, to a capture) stays valid until the end of the co_await expression, as a
+// temporary's would; a view result (string_view, span) must not point into them.
 // The arena's size and placement are runtime options (cpu_pool.hpp / scheduler_options).
 #include <corio/detail/cancel.hpp>
 #include <corio/errors.hpp>
@@ -71,7 +75,8 @@ struct offload_job final : offload_job_base {
   offload_job(F f, Args a) : work(std::in_place, std::move(f), std::move(a)) {}
   // The function and its arguments, destroyed on the TBB thread as soon as the call returns:
   // whatever they own (a captured shared_ptr, a buffer) is released before the awaiting task
-  // resumes, not whenever the pool drops its last reference to the job.
+  // resumes, not whenever the pool drops its last reference to the job. Not when the result is
+  // a reference: it may point into them, and must stay valid until the await's caller read it.
   std::optional<std::pair<F, Args>> work;
   offload_outcome<R> out;
 
@@ -86,7 +91,7 @@ struct offload_job final : offload_job_base {
     } catch (...) {
       out.error = std::current_exception();
     }
-    work.reset();
+    if constexpr (!std::is_reference_v<R>) work.reset();
   }
 };
 
