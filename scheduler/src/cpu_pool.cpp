@@ -27,23 +27,22 @@ void cpu_pool::nicer::on_scheduler_entry(bool) { setpriority(PRIO_PROCESS, stati
 void cpu_pool::nicer::on_scheduler_exit(bool) { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 0); }
 
 void cpu_pool::submit(std::shared_ptr<offload_job_base> job) {
+  // TBB calls the functor as const and destroys it later, after the count below has reached
+  // zero and the pool may be gone (and, at exit, perhaps never): the functor owns nothing, and
+  // the job's reference is taken out of its holder and freed as the job runs.
+  auto holder = std::make_unique<std::shared_ptr<offload_job_base>>(std::move(job));
   // Release here, acquire where the job starts: what the submitting coroutine wrote before it
   // suspended (its frame, the job) happens-before the job runs, and so before the worker that
   // resumes it. TBB's enqueue orders them too, but oneTBB is not built with TSan, which would
   // otherwise see the waiter's frame touched by two workers with nothing in between.
   in_flight_.fetch_add(1, std::memory_order_release);
-  // TBB calls the functor as const and destroys it later, after the count below has reached
-  // zero and the pool may be gone (and, at exit, perhaps never): the functor owns nothing, and
-  // the job's reference is taken out of its holder and freed as the job runs.
-  std::shared_ptr<offload_job_base>* holder = nullptr;
   try {
-    holder = new std::shared_ptr<offload_job_base>(std::move(job));
-    enqueue(holder);
+    enqueue(holder.get());
   } catch (...) { // out of memory: the job never runs, so it must not be counted (wait_idle)
-    delete holder;
     finish_one();
     throw;
   }
+  (void)holder.release(); // the job owns it now
 }
 
 void cpu_pool::finish_one() noexcept {

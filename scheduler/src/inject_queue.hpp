@@ -1,7 +1,7 @@
 #pragma once
 // The global injection queue: where wake-ups from outside the workers (the I/O thread, TBB
 // threads, user threads) and local-queue overflow land. A growable ring of frame addresses under
-// a mutex, so batches move in and out with memcpy; the length is also kept in an atomic so idle
+// a mutex, so batches move in and out in at most two runs; the length is also kept in an atomic so idle
 // workers can check for work without taking the lock.
 #include <atomic>
 #include <coroutine>
@@ -23,7 +23,7 @@ public:
     std::lock_guard lock(mu_);
     if (count_ + n > cap_) grow(count_ + n);
     std::size_t tail = (head_ + count_) % cap_;
-    std::size_t first = n < cap_ - tail ? n : cap_ - tail;
+    const std::size_t first = run_from(tail, n);
     for (std::size_t i = 0; i < first; ++i) ring_[tail + i] = hs[i].address();
     for (std::size_t i = first; i < n; ++i) ring_[i - first] = hs[i].address();
     count_ += n;
@@ -36,7 +36,7 @@ public:
     std::lock_guard lock(mu_);
     std::size_t n = count_ < max ? count_ : max;
     if (n == 0) return 0;
-    std::size_t first = n < cap_ - head_ ? n : cap_ - head_;
+    const std::size_t first = run_from(head_, n);
     for (std::size_t i = 0; i < first; ++i) out[i] = handle::from_address(ring_[head_ + i]);
     for (std::size_t i = first; i < n; ++i) out[i] = handle::from_address(ring_[i - first]);
     head_ = (head_ + n) % cap_;
@@ -54,13 +54,16 @@ public:
   }
 
 private:
+  // How many of n slots from ring position pos lie before the ring's end (the rest wrap to 0).
+  std::size_t run_from(std::size_t pos, std::size_t n) const noexcept { return n < cap_ - pos ? n : cap_ - pos; }
+
   // Left uninitialised (a million spilled tasks grow it to 8 MiB: zeroing it first showed up in
   // the spawn benchmark); the live part is moved in two runs, not one modulo per element.
   void grow(std::size_t need) {
     std::size_t cap = cap_ == 0 ? 1024 : cap_;
     while (cap < need) cap *= 2;
     std::unique_ptr<void*[]> bigger(new void*[cap]);
-    std::size_t first = count_ < cap_ - head_ ? count_ : cap_ - head_;
+    const std::size_t first = run_from(head_, count_);
     if (first) std::memcpy(bigger.get(), ring_.get() + head_, first * sizeof(void*));
     if (count_ > first) std::memcpy(bigger.get() + first, ring_.get(), (count_ - first) * sizeof(void*));
     ring_ = std::move(bigger);
