@@ -80,7 +80,9 @@ private:
   void reset() noexcept {
     if (!h_) return;
     auto h = std::exchange(h_, {});
-    if (!h.promise().started_ && detail::debug_active()) [[unlikely]]
+    // Awaiting is the only way a task object's coroutine runs (create_task and spawn release it),
+    // and the awaiter records its continuation first.
+    if (!h.promise().continuation_ && detail::debug_active()) [[unlikely]]
       detail::report_never_awaited(h.promise());
     h.destroy();
   }

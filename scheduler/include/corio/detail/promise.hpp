@@ -42,6 +42,13 @@ inline scheduler* current_scheduler() noexcept { return current_scheduler_tls; }
 std::coroutine_handle<> complete_spawned(promise_base& p, std::coroutine_handle<> self,
                                          const std::exception_ptr* unretrieved) noexcept;
 
+// The far-promise table (far_promises.cpp) of initial_awaiter: the promise of a frame too big
+// for the awaiter to keep its distance, found by the awaiter's address.
+inline constexpr std::uint16_t far_promise_mark = 0x8000;
+void hold_far_promise(const void* awaiter, promise_base* p) noexcept;
+promise_base* far_promise(const void* awaiter) noexcept;
+void release_far_promise(const void* awaiter) noexcept;
+
 struct promise_base {
   std::coroutine_handle<> continuation_{}; // who resumes when this task finishes
   // The header of the spawned task this one runs in (its own when spawned, its awaiter's root
@@ -53,7 +60,6 @@ struct promise_base {
   std::uint8_t kind_ = 0;  // what the derived promise holds: see below
   bool cancelled_ = false; // finished with corio::cancelled_error
   bool deliver_at_start_ = true; // see initial_awaiter (task_group children handle it themselves)
-  bool started_ = false;   // the body has begun (debug mode reports tasks destroyed before that)
   // For the await-chain dump (task_info.hpp), which walks from the innermost coroutine outwards:
   // where this promise_base lies in its own frame, and in the frame of the corio task awaiting
   // it (0: the awaiter is not a corio task). Bytes of padding otherwise: the frame does not grow.
@@ -67,17 +73,42 @@ struct promise_base {
 
   // A spawned task cancelled before it first runs never starts its body: the cancellation is
   // delivered at this first resumption (asyncio does the same for a Task cancelled early).
+  // The awaiter lives in the frame across the suspension, so instead of a pointer to the promise
+  // (8 bytes, which made an empty task's frame 16 bytes bigger) it keeps how far below itself the
+  // promise lies in 2 bytes that fit in the frame's padding. A frame so big that the distance
+  // does not fit (32 KiB or more of parameters or result) parks the pointer in a table instead.
   struct initial_awaiter {
-    promise_base* p;
+    std::uint16_t to_promise = 0; // the distance, or far_promise_mark: see far_promises.cpp
+
+    initial_awaiter() noexcept = default;
+    initial_awaiter(const initial_awaiter&) = delete;
+    initial_awaiter& operator=(const initial_awaiter&) = delete;
+    ~initial_awaiter() {
+      if (to_promise == far_promise_mark) [[unlikely]]
+        release_far_promise(this);
+    }
+
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<>) const noexcept {}
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> self) noexcept {
+      promise_base& p = self.promise();
+      const auto d = reinterpret_cast<const char*>(this) - reinterpret_cast<const char*>(&p);
+      if (d > 0 && d < far_promise_mark) [[likely]] {
+        to_promise = static_cast<std::uint16_t>(d);
+      } else {
+        hold_far_promise(this, &p);
+        to_promise = far_promise_mark;
+      }
+    }
     void await_resume() const {
-      p->started_ = true;
+      const promise_base* p = to_promise == far_promise_mark
+                                  ? far_promise(this)
+                                  : reinterpret_cast<const promise_base*>(reinterpret_cast<const char*>(this) - to_promise);
       if (p->spawned_ && p->deliver_at_start_ && (p->root_->cancel.load(std::memory_order_acquire) & cancel_pending)) [[unlikely]]
         deliver_cancel_at_start(p->root_);
     }
   };
-  initial_awaiter initial_suspend() noexcept { return {this}; }
+  initial_awaiter initial_suspend() noexcept { return {}; }
 
   struct final_awaiter {
     bool await_ready() const noexcept { return false; }
