@@ -16,9 +16,10 @@ struct far_table {
   std::unordered_map<const void*, promise_base*> by_awaiter;
 };
 
+// Never destroyed: a far frame may still be destroyed by a static runtime's shutdown at exit.
 far_table& table() noexcept {
-  static far_table t;
-  return t;
+  static far_table* t = new far_table;
+  return *t;
 }
 
 } // namespace
@@ -39,6 +40,12 @@ void release_far_promise(const void* awaiter) noexcept {
   far_table& t = table();
   std::lock_guard lock(t.mu);
   t.by_awaiter.erase(awaiter);
+}
+
+std::size_t far_promises_held() noexcept {
+  far_table& t = table();
+  std::lock_guard lock(t.mu);
+  return t.by_awaiter.size();
 }
 
 } // namespace corio::detail

@@ -1,12 +1,12 @@
 #pragma once
-// Coroutine frame memory: size-classed blocks bump-allocated from chunks of huge-page-backed
+// Coroutine frame memory: size-classed blocks bump-allocated from prefaulted chunks of 2 MiB
 // regions, recycled through a per-worker cache, with a central list of batches behind it.
 //
 // Why not plain operator new: a task is one frame allocation and one free, and with a million
 // tasks alive glibc's malloc spends ~400 instructions per pair in its slow paths, plus a page
 // fault per 4 KiB of new frames (callgrind and /usr/bin/time on bench_spawn; numbers in
-// scheduler/README.md). A bump pointer and a free-list push cost a few instructions, and 2 MiB
-// pages cut the faults 512-fold.
+// scheduler/README.md). A bump pointer and a free-list push cost a few instructions, and a chunk
+// is prefaulted in one call instead of 16 faults.
 //
 // The fast paths are inline (this header) because a task's frame size is a constant at each
 // coroutine's operator new, so the size class folds away; refills live in frame_pool.cpp.

@@ -11,6 +11,7 @@
 #include <corio/detail/task_header.hpp>
 
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -48,6 +49,7 @@ inline constexpr std::uint16_t far_promise_mark = 0x8000;
 void hold_far_promise(const void* awaiter, promise_base* p) noexcept;
 promise_base* far_promise(const void* awaiter) noexcept;
 void release_far_promise(const void* awaiter) noexcept;
+std::size_t far_promises_held() noexcept; // for tests
 
 struct promise_base {
   std::coroutine_handle<> continuation_{}; // who resumes when this task finishes
@@ -100,10 +102,17 @@ struct promise_base {
         to_promise = far_promise_mark;
       }
     }
-    void await_resume() const {
-      const promise_base* p = to_promise == far_promise_mark
-                                  ? far_promise(this)
-                                  : reinterpret_cast<const promise_base*>(reinterpret_cast<const char*>(this) - to_promise);
+    void await_resume() {
+      const promise_base* p;
+      if (to_promise == far_promise_mark) [[unlikely]] {
+        // Released here, not only in the destructor: GCC skips the awaiter's destructor when
+        // await_resume throws (the cancellation below).
+        p = far_promise(this);
+        release_far_promise(this);
+        to_promise = 0;
+      } else {
+        p = reinterpret_cast<const promise_base*>(reinterpret_cast<const char*>(this) - to_promise);
+      }
       if (p->spawned_ && p->deliver_at_start_ && (p->root_->cancel.load(std::memory_order_acquire) & cancel_pending)) [[unlikely]]
         deliver_cancel_at_start(p->root_);
     }
