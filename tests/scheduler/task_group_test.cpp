@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -25,6 +26,11 @@ corio::task<void> forever(std::atomic<int>& cancelled) {
     cancelled.fetch_add(1);
     throw;
   }
+}
+
+corio::task<void> forever_signalling(std::atomic<bool>& started, std::atomic<int>& cancelled) {
+  started.store(true);
+  co_await forever(cancelled);
 }
 
 std::string whats(const corio::exception_group& g) {
@@ -182,16 +188,22 @@ TEST_CASE("task_group: the explicit form, create_task then wait()", "[task_group
 
 TEST_CASE("task_group: destroyed without wait() cancels its children and reports the misuse", "[task_group]") {
   corio_test::captured_reports reports;
+  std::atomic<bool> started{false};
   std::atomic<int> cancelled{0};
   {
     corio::scheduler s({.workers = 2});
     auto body = [&]() -> corio::task<void> {
       {
         corio::task_group tg;
-        tg.create_task(forever(cancelled));
-        co_await corio::yield();
+        tg.create_task(forever_signalling(started, cancelled));
+        // Until it has started: a child cancelled before that never runs its body (the other
+        // worker may have stolen it and not run it yet).
+        while (!started.load()) co_await corio::yield();
       }
-      for (int i = 0; i < 1000 && cancelled.load() == 0; ++i) co_await corio::yield();
+      // The other worker may be descheduled a while on this 2-vCPU machine: wait for the
+      // cancellation by the clock, not by a number of yields.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (cancelled.load() == 0 && std::chrono::steady_clock::now() < deadline) co_await corio::yield();
     };
     s.block_on(body());
   }
