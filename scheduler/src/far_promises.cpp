@@ -30,10 +30,10 @@ void hold_far_promise(const void* awaiter, promise_base* p) noexcept {
   t.by_awaiter[awaiter] = p; // out of memory here ends the program (noexcept), as a frame would
 }
 
-promise_base* far_promise(const void* awaiter) noexcept {
+promise_base* take_far_promise(const void* awaiter) noexcept {
   far_table& t = table();
   std::lock_guard lock(t.mu);
-  return t.by_awaiter.at(awaiter);
+  return t.by_awaiter.extract(awaiter).mapped();
 }
 
 void release_far_promise(const void* awaiter) noexcept {

@@ -47,7 +47,7 @@ std::coroutine_handle<> complete_spawned(promise_base& p, std::coroutine_handle<
 // for the awaiter to keep its distance, found by the awaiter's address.
 inline constexpr std::uint16_t far_promise_mark = 0x8000;
 void hold_far_promise(const void* awaiter, promise_base* p) noexcept;
-promise_base* far_promise(const void* awaiter) noexcept;
+promise_base* take_far_promise(const void* awaiter) noexcept; // finds and removes the entry
 void release_far_promise(const void* awaiter) noexcept;
 std::size_t far_promises_held() noexcept; // for tests
 
@@ -105,10 +105,9 @@ struct promise_base {
     void await_resume() {
       const promise_base* p;
       if (to_promise == far_promise_mark) [[unlikely]] {
-        // Released here, not only in the destructor: GCC skips the awaiter's destructor when
+        // Taken out here, not left to the destructor: GCC skips the awaiter's destructor when
         // await_resume throws (the cancellation below).
-        p = far_promise(this);
-        release_far_promise(this);
+        p = take_far_promise(this);
         to_promise = 0;
       } else {
         p = reinterpret_cast<const promise_base*>(reinterpret_cast<const char*>(this) - to_promise);
