@@ -1,14 +1,18 @@
 #pragma once
 // The global injection queue: where wake-ups from outside the workers (the I/O thread, TBB
-// threads, user threads) and local-queue overflow land. A growable ring of frame addresses under
-// a mutex, so batches move in and out in at most two runs; the length is also kept in an atomic so idle
-// workers can check for work without taking the lock.
+// threads, user threads) and local-queue overflow land. A FIFO of frame addresses in a linked
+// list of page-sized segments under a mutex; the length is also kept in an atomic so idle workers
+// can check for work without taking the lock.
+//
+// Segments rather than one growable ring: growing a ring copies everything queued while the
+// lock is held (a million spilled tasks meant copying 8 MiB under the lock that the I/O thread
+// needs), and every doubling touches a fresh allocation, so a ring that reaches 8 MiB has faulted
+// in 16. A segment list never copies, and an emptied segment is kept for the next push.
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
-#include <cstring>
-#include <memory>
 #include <mutex>
+#include <utility>
 
 namespace corio::detail {
 
@@ -16,16 +20,28 @@ class inject_queue {
 public:
   using handle = std::coroutine_handle<>;
 
+  inject_queue() = default;
+  inject_queue(const inject_queue&) = delete;
+  inject_queue& operator=(const inject_queue&) = delete;
+  ~inject_queue() {
+    free_list(head_);
+    free_list(spare_);
+  }
+
   void push(handle h) { push_batch(&h, 1); }
 
   void push_batch(const handle* hs, std::size_t n) {
     if (n == 0) return;
     std::lock_guard lock(mu_);
-    if (count_ + n > cap_) grow(count_ + n);
-    std::size_t tail = (head_ + count_) % cap_;
-    const std::size_t first = run_from(tail, n);
-    for (std::size_t i = 0; i < first; ++i) ring_[tail + i] = hs[i].address();
-    for (std::size_t i = first; i < n; ++i) ring_[i - first] = hs[i].address();
+    for (std::size_t done = 0; done < n;) {
+      if (!tail_ || tail_pos_ == segment::slots) append_segment();
+      std::size_t k = segment::slots - tail_pos_;
+      if (k > n - done) k = n - done;
+      void** out = tail_->items + tail_pos_;
+      for (std::size_t i = 0; i < k; ++i) out[i] = hs[done + i].address();
+      tail_pos_ += k;
+      done += k;
+    }
     count_ += n;
     len_.fetch_add(n, std::memory_order_seq_cst); // see idle.hpp for why seq_cst
   }
@@ -35,12 +51,18 @@ public:
     if (len_.load(std::memory_order_relaxed) == 0) return 0;
     std::lock_guard lock(mu_);
     std::size_t n = count_ < max ? count_ : max;
-    if (n == 0) return 0;
-    const std::size_t first = run_from(head_, n);
-    for (std::size_t i = 0; i < first; ++i) out[i] = handle::from_address(ring_[head_ + i]);
-    for (std::size_t i = first; i < n; ++i) out[i] = handle::from_address(ring_[i - first]);
-    head_ = (head_ + n) % cap_;
+    for (std::size_t done = 0; done < n;) {
+      const std::size_t end = head_ == tail_ ? tail_pos_ : segment::slots;
+      std::size_t k = end - head_pos_;
+      if (k > n - done) k = n - done;
+      void* const* in = head_->items + head_pos_;
+      for (std::size_t i = 0; i < k; ++i) out[done + i] = handle::from_address(in[i]);
+      head_pos_ += k;
+      done += k;
+      if (head_pos_ == segment::slots && head_ != tail_) drop_head_segment();
+    }
     count_ -= n;
+    if (count_ == 0) head_pos_ = tail_pos_ = 0; // reuse the one segment from its start
     len_.fetch_sub(n, std::memory_order_relaxed);
     return n;
   }
@@ -49,32 +71,68 @@ public:
 
   void clear() {
     std::lock_guard lock(mu_);
-    head_ = count_ = 0;
+    if (head_) {
+      free_list(head_->next);
+      head_->next = nullptr;
+      tail_ = head_;
+    }
+    head_pos_ = tail_pos_ = count_ = 0;
     len_.store(0, std::memory_order_relaxed);
   }
 
 private:
-  // How many of n slots from ring position pos lie before the ring's end (the rest wrap to 0).
-  std::size_t run_from(std::size_t pos, std::size_t n) const noexcept { return n < cap_ - pos ? n : cap_ - pos; }
+  struct segment {
+    // With the link, one 4 KiB page: a segment per 511 queued tasks.
+    static constexpr std::size_t slots = 511;
+    segment* next = nullptr;
+    void* items[slots];
+  };
+  static_assert(sizeof(segment) == 4096);
 
-  // Left uninitialised (a million spilled tasks grow it to 8 MiB: zeroing it first showed up in
-  // the spawn benchmark); the live part is moved in two runs, not one modulo per element.
-  void grow(std::size_t need) {
-    std::size_t cap = cap_ == 0 ? 1024 : cap_;
-    while (cap < need) cap *= 2;
-    std::unique_ptr<void*[]> bigger(new void*[cap]);
-    const std::size_t first = run_from(head_, count_);
-    if (first) std::memcpy(bigger.get(), ring_.get() + head_, first * sizeof(void*));
-    if (count_ > first) std::memcpy(bigger.get() + first, ring_.get(), (count_ - first) * sizeof(void*));
-    ring_ = std::move(bigger);
-    cap_ = cap;
-    head_ = 0;
+  void append_segment() {
+    segment* s = spare_;
+    if (s) {
+      spare_ = s->next;
+      s->next = nullptr;
+      --spares_;
+    } else {
+      s = new segment; // items left uninitialised: only what was pushed is ever read
+    }
+    if (tail_) tail_->next = s;
+    else head_ = s;
+    tail_ = s;
+    tail_pos_ = 0;
   }
 
+  // The head segment has been read to its end: keep it for reuse or free it.
+  void drop_head_segment() {
+    segment* s = head_;
+    head_ = s->next;
+    head_pos_ = 0;
+    if (spares_ < max_spares) {
+      s->next = spare_;
+      spare_ = s;
+      ++spares_;
+    } else {
+      delete s;
+    }
+  }
+
+  static void free_list(segment* s) noexcept {
+    while (s) delete std::exchange(s, s->next);
+  }
+
+  // A few emptied segments kept back, so a queue hovering around a segment boundary does not
+  // allocate and free a page each time; a burst's worth beyond that goes back to the allocator.
+  static constexpr std::size_t max_spares = 4;
+
   std::mutex mu_;
-  std::unique_ptr<void*[]> ring_;
-  std::size_t cap_ = 0;
-  std::size_t head_ = 0;
+  segment* head_ = nullptr; // oldest segment: pops read from here
+  segment* tail_ = nullptr; // newest segment: pushes write here
+  std::size_t head_pos_ = 0;
+  std::size_t tail_pos_ = 0;
+  segment* spare_ = nullptr;
+  std::size_t spares_ = 0;
   std::size_t count_ = 0;
   std::atomic<std::size_t> len_{0};
 };

@@ -1,4 +1,4 @@
-// White-box tests of the global injection queue: FIFO order through wrap-around and growth, and
+// White-box tests of the global injection queue: FIFO order across segment boundaries, and
 // concurrent producers with one consumer (run under TSan by tools/test).
 #include "inject_queue.hpp"
 
@@ -21,12 +21,12 @@ std::uintptr_t id(std::coroutine_handle<> h) { return reinterpret_cast<std::uint
 
 } // namespace
 
-TEST_CASE("inject_queue: oldest first through wrap-around and growth", "[inject_queue]") {
+TEST_CASE("inject_queue: oldest first across segment boundaries, batches spanning several segments", "[inject_queue]") {
   inject_queue q;
   std::uintptr_t next_in = 1, next_out = 1;
   std::coroutine_handle<> batch[700];
-  // Keep the ring partly full while its head walks around it, then grow it while the live part
-  // is split across the end of the ring.
+  // Keep the queue partly full while its head walks through segments (511 slots each), with
+  // pushes and pops of up to 700 that start mid-segment and span two or three of them.
   for (int round = 0; round < 40; ++round) {
     const std::size_t in = 300 + static_cast<std::size_t>(round) * 37;
     std::size_t filled = 0;
