@@ -8,12 +8,19 @@
 //   should_wake(): only if nobody is searching and someone sleeps does it wake one sleeper, which
 //   starts out as a searcher. A running searcher will find the work itself, so no wake-up is
 //   paid for (waking a parked thread costs 20-80 us on our VMs).
-// - No lost wake-ups: pushing work is a seq_cst RMW on the queue followed by a seq_cst read of
-//   state_; parking is a seq_cst RMW on state_ followed, for the last searcher, by a seq_cst
-//   re-check of every queue. In the single total order one side sees the other: either the pusher
-//   sees the parked worker (and wakes one), or the last searcher sees the work (and wakes one,
-//   possibly itself). Non-searching workers may park without re-checking because while they were
-//   not allowed to search, a searcher existed and the last searcher to park re-checks.
+// - No lost wake-ups: pushing work to the global queue is a seq_cst RMW followed by a seq_cst
+//   read of state_; parking is a seq_cst RMW on state_ followed, for the last searcher, by a
+//   seq_cst re-check of every queue. In the single total order one side sees the other: either
+//   the pusher sees the parked worker (and wakes one), or the last searcher sees the work (and
+//   wakes one, possibly itself). Non-searching workers may park without re-checking because while
+//   they were not allowed to search, a searcher existed and the last searcher to park re-checks.
+// - A push to a worker's own local queue is a plain release store (run_queue.hpp: a locked
+//   instruction per task was a tenth of fork-join time at two workers), so that pairing does not
+//   hold for it: the push may still sit in the pusher's store buffer when the last searcher
+//   re-checks. Nothing is lost by that, since the pusher runs its own queue, only parallelism,
+//   and only for a moment: the last searcher re-checks once more after sleeping 1 ms
+//   (worker::park), long after any store buffer has drained. A parked worker that is woken
+//   before then pays nothing for this; an idle one wakes once.
 #include <algorithm>
 #include <atomic>
 #include <cstddef>

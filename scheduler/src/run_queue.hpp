@@ -3,22 +3,34 @@
 // tail, newest first, so fork-join work runs depth-first and few frames stay alive) and that
 // thieves drain from the head, oldest first, half of it in one batch.
 //
-// The whole queue state is one 64-bit word: the tail, the "real" head and the "steal" head, each
-// a wrapping 16-bit position. Every claim of a slot — an owner pop from either end, a thief's
-// batch — is a compare-and-swap of that word, so a claim is only made against the exact current
-// state and no slot is ever taken twice. A thief claims [head, head+k) by advancing only the real
-// head; the steal head stays behind until it has copied the slots out, and the owner counts free
-// space from the steal head, so it cannot overwrite slots a thief is still reading. At most one
-// steal is in flight per queue; a second thief gives up and tries another victim.
+// The protocol is Cilk's THE protocol, extended to batches. The point is the owner's fast path:
+// a push is a plain store of the tail, and a pop a store of the tail and a load of the head,
+// with no locked instruction at all for the push. (With every update a CAS of one packed word,
+// the push and the pop were two locked instructions per task, a fifth of a worker's time in
+// fork-join work at two workers: perf on bench_skynet.)
 //
-// A scheduler with one worker has no thieves, and the only thread that parks is the owner itself,
-// so nothing needs the atomic read-modify-writes: in "solo" mode every update is a plain store of
-// the word (still atomic, so metrics may read the depth). That is two locked instructions fewer
-// per task, ~10 % of a fork-join task at one worker (bench_skynet, bench_fib).
+// - tail_ is written only by the owner. head_ and steal_ are written only by whoever holds
+//   lock_: one thief at a time, or the owner for its operations at the head end (pop_front,
+//   push_front, take_oldest_half) and to settle a pop that raced with a thief.
+// - A pop lowers the tail, then reads the head; a thief raises the head (its claim), then reads
+//   the tail. Both pairs are seq_cst, so at least one side sees the other: the owner sees the
+//   claim and does not take a claimed slot, or the thief sees the lowered tail and takes back a
+//   claim that reaches past it. Conflicts are then settled under the lock.
+// - A thief copies its slots out after its claim succeeded and only then moves steal_ up to the
+//   head; the owner counts free space from steal_, so it never overwrites a slot being copied.
+//
+// A scheduler with one worker has no thieves, so in "solo" mode the pop needs no seq_cst store
+// and the head-end operations no lock.
+//
+// Wake-ups: a push is published with a release store, not a seq_cst read-modify-write, so it does
+// not pair with a parking worker's re-check of the queues the way a global-queue push does (see
+// idle.hpp for how the parking side makes up for it). The pushing worker runs the task itself if
+// nobody else takes it, so a push is never stranded.
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <thread>
 
 namespace corio::detail {
 
@@ -38,85 +50,78 @@ public:
   // --- owner only ------------------------------------------------------------------------
   // Pushes at the tail; false when full (the caller spills with take_oldest_half).
   bool push_back(handle h) noexcept {
-    auto w = state_.load(std::memory_order_acquire);
-    std::uint16_t t = tail(w);
-    if (static_cast<std::uint16_t>(t - steal(w)) >= capacity) return false;
+    const std::uint32_t t = tail_.load(std::memory_order_relaxed);
+    if (t - steal_.load(std::memory_order_acquire) >= capacity) return false;
     slots_[t % capacity] = h;
-    // seq_cst: pairs with the seq_cst reads of the idle state so a parking worker and a pusher
-    // cannot both miss each other (see idle.hpp). A locked add on x86 either way.
-    if (solo_)
-      state_.store(w + tail_one, std::memory_order_release);
-    else
-      state_.fetch_add(tail_one, std::memory_order_seq_cst);
+    publish_tail(t + 1);
     return true;
   }
 
-  // Pushes n handles at the tail with one atomic add; false (nothing pushed) if they don't fit.
+  // Pushes n handles at the tail; false (nothing pushed) if they don't fit.
   bool push_back_batch(const handle* hs, std::uint16_t n) noexcept {
-    auto w = state_.load(std::memory_order_acquire);
-    std::uint16_t t = tail(w);
-    if (static_cast<std::uint16_t>(t - steal(w)) + n > capacity) return false;
-    for (std::uint16_t i = 0; i < n; ++i) slots_[static_cast<std::uint16_t>(t + i) % capacity] = hs[i];
-    if (solo_)
-      state_.store(w + tail_one * n, std::memory_order_release);
-    else
-      state_.fetch_add(tail_one * n, std::memory_order_seq_cst);
+    const std::uint32_t t = tail_.load(std::memory_order_relaxed);
+    if (t - steal_.load(std::memory_order_acquire) + n > capacity) return false;
+    for (std::uint16_t i = 0; i < n; ++i) slots_[(t + i) % capacity] = hs[i];
+    publish_tail(t + n);
     return true;
   }
 
   // Pops the newest task (LIFO), or returns a null handle.
   handle pop_back() noexcept {
-    auto w = state_.load(std::memory_order_acquire);
-    for (;;) {
-      std::uint16_t t = tail(w);
-      if (head(w) == t) return {};
-      if (claim(w, w - tail_one))
-        return slots_[static_cast<std::uint16_t>(t - 1) % capacity];
+    std::uint32_t t = tail_.load(std::memory_order_relaxed);
+    if (solo_) {
+      if (head_.load(std::memory_order_relaxed) == t) return {};
+      tail_.store(t - 1, std::memory_order_relaxed);
+      return slots_[(t - 1) % capacity];
     }
+    // Looks empty: a thief's claim that it is about to take back can make it look so, so decide
+    // under the lock (this is the path to looking for work elsewhere: rare next to pops).
+    if (distance(head_.load(std::memory_order_relaxed), t) <= 0) return pop_back_locked();
+    --t;
+    tail_.store(t, std::memory_order_seq_cst);
+    if (distance(head_.load(std::memory_order_seq_cst), t) >= 0) return slots_[t % capacity];
+    // A thief's claim reaches slot t: put it back and let the lock settle who takes it.
+    tail_.store(t + 1, std::memory_order_release);
+    return pop_back_locked();
   }
 
   // Pops the oldest task (FIFO); the scheduler does this now and then so nothing starves.
   handle pop_front() noexcept {
-    auto w = state_.load(std::memory_order_acquire);
-    for (;;) {
-      std::uint16_t r = head(w), s = steal(w), t = tail(w);
-      if (r == t) return {};
-      std::uint16_t nr = r + 1;
-      // With no steal in flight both heads move; otherwise the thief re-syncs them when done.
-      if (claim(w, pack(nr, s == r ? nr : s, t)))
-        return slots_[r % capacity];
+    if (!lock_at_head()) return {};
+    const std::uint32_t h = head_.load(std::memory_order_relaxed);
+    handle out{};
+    if (distance(h, tail_.load(std::memory_order_relaxed)) > 0) {
+      out = slots_[h % capacity];
+      move_head(h + 1);
     }
+    unlock_at_head();
+    return out;
   }
 
   // Puts h at the head, behind everything queued (yield, LIFO-slot fairness). False when full or
   // while a steal is in flight; the caller then uses the global queue.
   bool push_front(handle h) noexcept {
-    auto w = state_.load(std::memory_order_acquire);
-    for (;;) {
-      std::uint16_t r = head(w), s = steal(w), t = tail(w);
-      if (s != r || static_cast<std::uint16_t>(t - r) >= capacity - 1) return false;
-      std::uint16_t nr = r - 1;
-      slots_[nr % capacity] = h; // free: outside [steal, tail) and not the tail's next slot
-      if (claim(w, pack(nr, nr, t)))
-        return true;
+    if (!lock_at_head()) return false;
+    const std::uint32_t r = head_.load(std::memory_order_relaxed);
+    const bool fits = tail_.load(std::memory_order_relaxed) - r < capacity - 1u;
+    if (fits) {
+      slots_[(r - 1) % capacity] = h; // free: outside [steal, tail) and not the tail's next slot
+      move_head(r - 1);
     }
+    unlock_at_head();
+    return fits;
   }
 
-  // When full: claims the oldest half and copies it to out (capacity/2 slots). Returns how many,
+  // When full: takes the oldest half and copies it to out (capacity/2 slots). Returns how many,
   // 0 if a steal is in flight.
   std::size_t take_oldest_half(handle* out) noexcept {
-    auto w = state_.load(std::memory_order_acquire);
-    for (;;) {
-      std::uint16_t r = head(w), s = steal(w), t = tail(w);
-      if (s != r) return 0;
-      std::uint16_t k = static_cast<std::uint16_t>(t - r) / 2;
-      if (k == 0) return 0;
-      std::uint16_t nr = r + k;
-      if (claim(w, pack(nr, nr, t))) {
-        for (std::uint16_t i = 0; i < k; ++i) out[i] = slots_[static_cast<std::uint16_t>(r + i) % capacity];
-        return k;
-      }
-    }
+    if (!lock_at_head()) return 0;
+    const std::uint32_t r = head_.load(std::memory_order_relaxed);
+    const std::uint32_t k = (tail_.load(std::memory_order_relaxed) - r) / 2;
+    for (std::uint32_t i = 0; i < k; ++i) out[i] = slots_[(r + i) % capacity];
+    if (k) move_head(r + k);
+    unlock_at_head();
+    return k;
   }
 
   // --- any thread ---------------------------------------------------------------------------
@@ -124,70 +129,100 @@ public:
   // thread, and returns one of the moved tasks to run now. `moved` receives the batch size.
   handle steal_into(basic_run_queue& dst, std::size_t& moved) noexcept {
     moved = 0;
-    auto dw = dst.state_.load(std::memory_order_acquire);
-    std::uint16_t dt = tail(dw);
-    std::uint16_t room = capacity - static_cast<std::uint16_t>(dt - steal(dw));
+    const std::uint32_t dt = dst.tail_.load(std::memory_order_relaxed);
+    const std::uint32_t room = capacity - (dt - dst.steal_.load(std::memory_order_acquire));
     if (room == 0) return {};
-
-    auto w = state_.load(std::memory_order_acquire);
-    std::uint16_t r, k;
+    // Cheap look first: most searches find queues empty, and need not take (and bounce) the lock.
+    if (distance(head_.load(std::memory_order_relaxed), tail_.load(std::memory_order_relaxed)) <= 0 ||
+        lock_.load(std::memory_order_relaxed))
+      return {};
+    if (lock_.exchange(true, std::memory_order_acquire)) return {}; // another thief is at it
+    const std::uint32_t r = head_.load(std::memory_order_relaxed); // stable while we hold the lock
+    std::uint32_t k = 0;
     for (;;) {
-      r = head(w);
-      std::uint16_t s = steal(w), t = tail(w);
-      if (s != r) return {}; // another thief is copying
-      std::uint16_t n = t - r;
-      if (n == 0) return {};
-      k = n - n / 2;
+      const std::int32_t n = distance(r, tail_.load(std::memory_order_acquire));
+      if (n <= 0) break;
+      k = static_cast<std::uint32_t>(n) - static_cast<std::uint32_t>(n) / 2;
       if (k > room) k = room;
-      if (state_.compare_exchange_weak(w, pack(r + k, s, t), std::memory_order_acq_rel,
-                                       std::memory_order_acquire))
-        break;
+      head_.store(r + k, std::memory_order_seq_cst); // the claim
+      if (distance(r + k, tail_.load(std::memory_order_seq_cst)) >= 0) break; // the owner did not pop into it
+      head_.store(r, std::memory_order_relaxed); // take it back, and retry with the new tail
+      k = 0;
     }
-    for (std::uint16_t i = 0; i < k; ++i)
-      dst.slots_[static_cast<std::uint16_t>(dt + i) % capacity] =
-          slots_[static_cast<std::uint16_t>(r + i) % capacity];
-    // Copy done: let the owner reuse the slots by moving the steal head up to the real head.
-    w = state_.load(std::memory_order_acquire);
-    while (!state_.compare_exchange_weak(w, pack(head(w), head(w), tail(w)),
-                                         std::memory_order_acq_rel, std::memory_order_acquire)) {
+    if (k == 0) {
+      lock_.store(false, std::memory_order_release);
+      return {};
     }
+    for (std::uint32_t i = 0; i < k; ++i) dst.slots_[(dt + i) % capacity] = slots_[(r + i) % capacity];
+    // Copy done: the owner may reuse the slots.
+    steal_.store(r + k, std::memory_order_release);
+    lock_.store(false, std::memory_order_release);
     moved = k;
-    handle run_now = dst.slots_[static_cast<std::uint16_t>(dt + k - 1) % capacity];
-    if (k > 1) dst.state_.fetch_add(static_cast<std::uint64_t>(k - 1) << 48, std::memory_order_seq_cst);
+    handle run_now = dst.slots_[(dt + k - 1) % capacity];
+    if (k > 1) dst.publish_tail(dt + k - 1);
     return run_now;
   }
 
-  std::uint16_t head_position() const noexcept { return head(state_.load(std::memory_order_relaxed)); }
+  std::uint16_t head_position() const noexcept {
+    return static_cast<std::uint16_t>(head_.load(std::memory_order_relaxed));
+  }
 
+  // Approximate from other threads (metrics); exact for the owner between its own operations.
   std::size_t size() const noexcept {
-    auto w = state_.load(std::memory_order_seq_cst);
-    return static_cast<std::uint16_t>(tail(w) - head(w));
+    const std::int32_t n = distance(head_.load(std::memory_order_seq_cst), tail_.load(std::memory_order_seq_cst));
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
   }
   bool empty() const noexcept { return size() == 0; }
 
 private:
-  // The owner's update of the word from w to nw: a CAS (false, with w refreshed, if a thief moved
-  // it meanwhile), or in solo mode a store. seq_cst so that a push_front is also a publication
-  // the idle protocol can see (push_back's argument).
-  bool claim(std::uint64_t& w, std::uint64_t nw) noexcept {
-    if (solo_) {
-      state_.store(nw, std::memory_order_release);
-      return true;
+  // How far position b is ahead of a (negative: behind), positions wrapping at 2^32.
+  static std::int32_t distance(std::uint32_t a, std::uint32_t b) noexcept { return static_cast<std::int32_t>(b - a); }
+
+  void publish_tail(std::uint32_t t) noexcept { tail_.store(t, std::memory_order_release); }
+
+  // Settles a pop under the lock: with no thief in flight, head_ is exact.
+  handle pop_back_locked() noexcept {
+    lock_spin();
+    std::uint32_t t = tail_.load(std::memory_order_relaxed);
+    handle out{};
+    if (distance(head_.load(std::memory_order_relaxed), t) > 0) {
+      --t;
+      tail_.store(t, std::memory_order_relaxed);
+      out = slots_[t % capacity];
     }
-    return state_.compare_exchange_weak(w, nw, std::memory_order_seq_cst, std::memory_order_acquire);
+    lock_.store(false, std::memory_order_release);
+    return out;
   }
 
-  static constexpr std::uint64_t tail_one = std::uint64_t{1} << 48;
-  static std::uint16_t head(std::uint64_t w) noexcept { return static_cast<std::uint16_t>(w); }
-  static std::uint16_t steal(std::uint64_t w) noexcept { return static_cast<std::uint16_t>(w >> 16); }
-  static std::uint16_t tail(std::uint64_t w) noexcept { return static_cast<std::uint16_t>(w >> 48); }
-  static std::uint64_t pack(std::uint16_t head, std::uint16_t steal, std::uint16_t tail) noexcept {
-    return std::uint64_t{head} | (std::uint64_t{steal} << 16) | (std::uint64_t{tail} << 48);
+  // The owner's operations at the head end: in solo mode nobody else is there; otherwise they
+  // give way to a thief in flight, as a second thief does.
+  bool lock_at_head() noexcept {
+    if (solo_) return true;
+    return !lock_.load(std::memory_order_relaxed) && !lock_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock_at_head() noexcept {
+    if (!solo_) lock_.store(false, std::memory_order_release);
+  }
+  void move_head(std::uint32_t h) noexcept {
+    head_.store(h, std::memory_order_relaxed);
+    steal_.store(h, std::memory_order_release);
   }
 
-  alignas(64) std::atomic<std::uint64_t> state_{0};
+  // A thief holds the lock for the few instructions of a claim and a copy; if it was preempted
+  // in between, give it the CPU rather than spin against it.
+  void lock_spin() noexcept {
+    for (int spins = 0;; ++spins) {
+      if (!lock_.load(std::memory_order_relaxed) && !lock_.exchange(true, std::memory_order_acquire)) return;
+      if (spins >= 64) std::this_thread::yield();
+    }
+  }
+
+  alignas(64) std::atomic<std::uint32_t> tail_{0}; // owner writes
   bool solo_ = false;
-  handle slots_[capacity];
+  alignas(64) std::atomic<std::uint32_t> head_{0};  // lock holder writes: the first queued slot
+  std::atomic<std::uint32_t> steal_{0};             // lock holder writes: slots before it are free
+  std::atomic<bool> lock_{false};
+  alignas(64) handle slots_[capacity];
 };
 
 // tokio's and Go's size, and enough here: fib/skynet keep a queue about as deep as the

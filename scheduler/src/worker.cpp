@@ -11,7 +11,9 @@
 #include <corio/metrics.hpp>
 #include <corio/trace.hpp>
 
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -36,6 +38,9 @@ constexpr std::uint32_t global_queue_interval = 61;
 // slower (bench_skynet, 1 and 2 workers); a bound of 1 ms still spilled 60k tasks (100 head pops
 // in a 0.1 s run), 10 ms none. asyncio flags a step as slow only past 100 ms.
 constexpr auto max_head_wait = std::chrono::milliseconds(10);
+// The last searcher's second look before sleeping for good (park, idle.hpp): far longer than any
+// store takes to become visible, short enough that a task missed in that race waits for no one.
+constexpr std::chrono::nanoseconds recheck_after = std::chrono::milliseconds(1);
 // tokio's cap: running the LIFO slot a few times in a row is enough for message-passing
 // locality; more lets two tasks that wake each other starve everything queued behind them.
 constexpr unsigned max_lifo_streak = 3;
@@ -200,9 +205,23 @@ void worker::end_turn() noexcept {
   turn_steps_ = 0;
 }
 
+// A futex on the park token rather than std::atomic::wait, which has no timeout (park's second
+// look), and whose notify skips the system call when its own bookkeeping sees no waiter.
 void worker::unpark() noexcept {
   park_token_.store(1, std::memory_order_release);
-  park_token_.notify_one();
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&park_token_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+void worker::wait_for_token(const std::chrono::nanoseconds* timeout) noexcept {
+  static_assert(sizeof(park_token_) == sizeof(std::uint32_t) && std::atomic<std::uint32_t>::is_always_lock_free);
+  timespec ts{};
+  if (timeout) {
+    ts.tv_sec = static_cast<time_t>(timeout->count() / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(timeout->count() % 1'000'000'000);
+  }
+  // Returns at once if the token is already set; spurious returns are fine (the caller loops).
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&park_token_), FUTEX_WAIT_PRIVATE, 0u, timeout ? &ts : nullptr,
+            nullptr, 0);
 }
 
 std::coroutine_handle<> worker::take_global() noexcept {
@@ -354,8 +373,20 @@ void worker::park() noexcept {
   searching_ = false;
   if (last && core_.has_visible_work()) core_.notify_one();
   parks_.add();
+  // The last searcher looks once more after a while: a push to another worker's local queue made
+  // just before it parked may not have been visible yet (idle.hpp). With one worker there is no
+  // other worker to push locally.
+  bool look_again = last && core_.workers.size() > 1;
   for (;;) {
-    while (park_token_.exchange(0, std::memory_order_acquire) == 0) park_token_.wait(0, std::memory_order_acquire);
+    while (park_token_.exchange(0, std::memory_order_acquire) == 0) {
+      if (!look_again) {
+        wait_for_token(nullptr);
+        continue;
+      }
+      wait_for_token(&recheck_after);
+      look_again = false;
+      if (core_.has_visible_work()) core_.notify_one(); // may pick this very worker: fine
+    }
     if (core_.stopping.load(std::memory_order_acquire)) return;
     sweep_if_requested(); // cancel_pending woke every worker for this
     if (!core_.idle_state.is_sleeping(index_)) break; // a real wake-up, not a stale token

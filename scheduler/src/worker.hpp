@@ -99,6 +99,7 @@ private:
   std::coroutine_handle<> steal_from_others() noexcept;
   std::coroutine_handle<> search() noexcept;
   void park() noexcept;
+  void wait_for_token(const std::chrono::nanoseconds* timeout) noexcept; // futex wait while it is 0
   void push_or_spill(std::coroutine_handle<> h) noexcept {
     if (!queue_.push_back(h)) [[unlikely]]
       spill(h);

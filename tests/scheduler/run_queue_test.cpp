@@ -1,4 +1,4 @@
-// White-box stress of the lock-free local run queue with 4 slots, where wrap-around, full and
+// White-box stress of the local run queue (THE protocol) with 4 slots, where wrap-around, full and
 // empty states and owner/thief races are hit constantly. Run under TSan by tools/test.
 #include "run_queue.hpp"
 
@@ -59,7 +59,7 @@ TEST_CASE("run_queue: spilling the oldest half when full", "[run_queue]") {
 }
 
 TEST_CASE("run_queue: solo mode (one worker, no thieves) behaves like the shared queue", "[run_queue]") {
-  // The same owner-only operations on a queue that stores its word and one that CASes it: every
+  // The same owner-only operations on a solo queue (plain stores, no lock) and a shared one: every
   // answer must match, across wrap-arounds, full and empty states.
   small_queue solo, shared;
   solo.set_solo(true);
@@ -158,4 +158,44 @@ TEST_CASE("run_queue: every item is taken exactly once under owner/thief races",
   std::uintptr_t once = 0;
   for (std::uintptr_t i = 1; i <= items; ++i) once += seen[i].load() == 1;
   REQUIRE(once == items);
+}
+
+TEST_CASE("run_queue: an owner popping its last tasks while thieves claim them takes each once", "[run_queue][stress]") {
+  // The owner fills the queue and pops it empty again and again, so most pops race a thief's
+  // claim on the same few slots: the claim must be taken back when the owner got there first.
+  const std::uintptr_t items = corio_test::scaled(300'000, 4);
+  small_queue owner_q;
+  constexpr int thieves = 2;
+  std::vector<small_queue> thief_q(thieves);
+  std::vector<std::atomic<std::uint8_t>> seen(items + 1);
+  std::atomic<bool> done{false};
+  std::atomic<std::uintptr_t> taken{0};
+  std::atomic<int> errors{0};
+  auto take = [&](std::coroutine_handle<> h) {
+    auto i = id(h);
+    if (i < 1 || i > items || seen[i].fetch_add(1) != 0) errors.fetch_add(1);
+    taken.fetch_add(1);
+  };
+  std::vector<std::thread> ts;
+  for (int t = 0; t < thieves; ++t)
+    ts.emplace_back([&, t] {
+      auto& mine = thief_q[static_cast<std::size_t>(t)];
+      while (!done.load()) {
+        std::size_t moved = 0;
+        if (auto h = owner_q.steal_into(mine, moved)) {
+          take(h);
+          while (auto more = mine.pop_back()) take(more);
+        }
+      }
+    });
+  std::uintptr_t next = 1;
+  while (next <= items) {
+    while (next <= items && owner_q.push_back(token(next))) ++next;
+    while (auto h = owner_q.pop_back()) take(h);
+  }
+  while (taken.load() < items) std::this_thread::yield();
+  done = true;
+  for (auto& t : ts) t.join();
+  REQUIRE(errors.load() == 0);
+  REQUIRE(taken.load() == items);
 }
