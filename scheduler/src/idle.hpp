@@ -14,11 +14,11 @@
 //   the pusher sees the parked worker (and wakes one), or the last searcher sees the work (and
 //   wakes one, possibly itself). Non-searching workers may park without re-checking because while
 //   they were not allowed to search, a searcher existed and the last searcher to park re-checks.
-// - A push to a worker's own local queue is a plain release store (run_queue.hpp: a locked
-//   instruction per task was a tenth of fork-join time at two workers), so that pairing does not
+// - A push to a worker's own local queue is a plain release store (run_queue.hpp: the locked
+//   add of a push was ~12 % of fork-join time at two workers), so that pairing does not
 //   hold for it: the push may still sit in the pusher's store buffer when the last searcher
 //   re-checks. Nothing is lost by that, since the pusher runs its own queue, only parallelism,
-//   and only for a moment: the last searcher re-checks once more after sleeping 1 ms
+//   and only for a moment: the last searcher re-checks once more 1 ms after parking
 //   (worker::park), long after any store buffer has drained. A parked worker that is woken
 //   before then pays nothing for this; an idle one wakes once.
 #include <algorithm>

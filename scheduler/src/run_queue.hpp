@@ -4,10 +4,10 @@
 // thieves drain from the head, oldest first, half of it in one batch.
 //
 // The protocol is Cilk's THE protocol, extended to batches. The point is the owner's fast path:
-// a push is a plain store of the tail, and a pop a store of the tail and a load of the head,
-// with no locked instruction at all for the push. (With every update a CAS of one packed word,
-// the push and the pop were two locked instructions per task, a fifth of a worker's time in
-// fork-join work at two workers: perf on bench_skynet.)
+// a push is a plain store of the tail, with no locked instruction, and a pop a seq_cst store of
+// the tail (one xchg) and a load of the head. (With every update a CAS of one packed word, the
+// push and the pop were two locked instructions per task, together a fifth of a worker's time
+// in fork-join work at two workers, the push's ~12 %: perf on bench_skynet.)
 //
 // - tail_ is written only by the owner. head_ and steal_ are written only by whoever holds
 //   lock_: one thief at a time, or the owner for its operations at the head end (pop_front,
@@ -167,7 +167,8 @@ public:
     return static_cast<std::uint16_t>(head_.load(std::memory_order_relaxed));
   }
 
-  // Approximate from other threads (metrics); exact for the owner between its own operations.
+  // Approximate, also for the owner: a thief's claim in flight, possibly about to be taken back,
+  // can make it read short (and 0). Exact answers come from pop_back, which decides under the lock.
   std::size_t size() const noexcept {
     const std::int32_t n = distance(head_.load(std::memory_order_seq_cst), tail_.load(std::memory_order_seq_cst));
     return n > 0 ? static_cast<std::size_t>(n) : 0;

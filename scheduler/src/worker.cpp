@@ -205,8 +205,9 @@ void worker::end_turn() noexcept {
   turn_steps_ = 0;
 }
 
-// A futex on the park token rather than std::atomic::wait, which has no timeout (park's second
-// look), and whose notify skips the system call when its own bookkeeping sees no waiter.
+// A futex on the park token rather than std::atomic::wait/notify, because park's second look
+// needs a timeout, which std::atomic::wait does not have; and a raw futex waiter needs a raw wake
+// (std::atomic::notify skips the system call when its own bookkeeping counts no waiter).
 void worker::unpark() noexcept {
   park_token_.store(1, std::memory_order_release);
   ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&park_token_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
@@ -375,15 +376,22 @@ void worker::park() noexcept {
   parks_.add();
   // The last searcher looks once more after a while: a push to another worker's local queue made
   // just before it parked may not have been visible yet (idle.hpp). With one worker there is no
-  // other worker to push locally.
+  // other worker to push locally. Against a deadline, not "after the first wait": that wait may
+  // return early (a stale token from unpark_all, a signal).
   bool look_again = last && core_.workers.size() > 1;
+  const auto look_at = std::chrono::steady_clock::now() + recheck_after;
   for (;;) {
     while (park_token_.exchange(0, std::memory_order_acquire) == 0) {
       if (!look_again) {
         wait_for_token(nullptr);
         continue;
       }
-      wait_for_token(&recheck_after);
+      const auto left = look_at - std::chrono::steady_clock::now();
+      if (left > std::chrono::nanoseconds::zero()) {
+        const std::chrono::nanoseconds wait = left;
+        wait_for_token(&wait);
+        continue;
+      }
       look_again = false;
       if (core_.has_visible_work()) core_.notify_one(); // may pick this very worker: fine
     }
