@@ -68,12 +68,8 @@ public:
 
   // Pops the newest task (LIFO), or returns a null handle.
   handle pop_back() noexcept {
+    if (solo_) return pop_exact();
     std::uint32_t t = tail_.load(std::memory_order_relaxed);
-    if (solo_) {
-      if (head_.load(std::memory_order_relaxed) == t) return {};
-      tail_.store(t - 1, std::memory_order_relaxed);
-      return slots_[(t - 1) % capacity];
-    }
     // Looks empty: a thief's claim that it is about to take back can make it look so, so decide
     // under the lock (this is the path to looking for work elsewhere: rare next to pops).
     if (distance(head_.load(std::memory_order_relaxed), t) <= 0) return pop_back_locked();
@@ -133,10 +129,8 @@ public:
     const std::uint32_t room = capacity - (dt - dst.steal_.load(std::memory_order_acquire));
     if (room == 0) return {};
     // Cheap look first: most searches find queues empty, and need not take (and bounce) the lock.
-    if (distance(head_.load(std::memory_order_relaxed), tail_.load(std::memory_order_relaxed)) <= 0 ||
-        lock_.load(std::memory_order_relaxed))
-      return {};
-    if (lock_.exchange(true, std::memory_order_acquire)) return {}; // another thief is at it
+    if (distance(head_.load(std::memory_order_relaxed), tail_.load(std::memory_order_relaxed)) <= 0) return {};
+    if (!try_lock()) return {}; // another thief is at it
     const std::uint32_t r = head_.load(std::memory_order_relaxed); // stable while we hold the lock
     std::uint32_t k = 0;
     for (;;) {
@@ -150,13 +144,13 @@ public:
       k = 0;
     }
     if (k == 0) {
-      lock_.store(false, std::memory_order_release);
+      unlock();
       return {};
     }
     for (std::uint32_t i = 0; i < k; ++i) dst.slots_[(dt + i) % capacity] = slots_[(r + i) % capacity];
     // Copy done: the owner may reuse the slots.
     steal_.store(r + k, std::memory_order_release);
-    lock_.store(false, std::memory_order_release);
+    unlock();
     moved = k;
     handle run_now = dst.slots_[(dt + k - 1) % capacity];
     if (k > 1) dst.publish_tail(dt + k - 1);
@@ -181,28 +175,27 @@ private:
 
   void publish_tail(std::uint32_t t) noexcept { tail_.store(t, std::memory_order_release); }
 
+  // A pop where nobody else can move the head: in solo mode, or under the lock.
+  handle pop_exact() noexcept {
+    const std::uint32_t t = tail_.load(std::memory_order_relaxed);
+    if (head_.load(std::memory_order_relaxed) == t) return {};
+    tail_.store(t - 1, std::memory_order_relaxed);
+    return slots_[(t - 1) % capacity];
+  }
+
   // Settles a pop under the lock: with no thief in flight, head_ is exact.
   handle pop_back_locked() noexcept {
     lock_spin();
-    std::uint32_t t = tail_.load(std::memory_order_relaxed);
-    handle out{};
-    if (distance(head_.load(std::memory_order_relaxed), t) > 0) {
-      --t;
-      tail_.store(t, std::memory_order_relaxed);
-      out = slots_[t % capacity];
-    }
-    lock_.store(false, std::memory_order_release);
+    handle out = pop_exact();
+    unlock();
     return out;
   }
 
   // The owner's operations at the head end: in solo mode nobody else is there; otherwise they
   // give way to a thief in flight, as a second thief does.
-  bool lock_at_head() noexcept {
-    if (solo_) return true;
-    return !lock_.load(std::memory_order_relaxed) && !lock_.exchange(true, std::memory_order_acquire);
-  }
+  bool lock_at_head() noexcept { return solo_ || try_lock(); }
   void unlock_at_head() noexcept {
-    if (!solo_) lock_.store(false, std::memory_order_release);
+    if (!solo_) unlock();
   }
   void move_head(std::uint32_t h) noexcept {
     head_.store(h, std::memory_order_relaxed);
@@ -212,11 +205,14 @@ private:
   // A thief holds the lock for the few instructions of a claim and a copy; if it was preempted
   // in between, give it the CPU rather than spin against it.
   void lock_spin() noexcept {
-    for (int spins = 0;; ++spins) {
-      if (!lock_.load(std::memory_order_relaxed) && !lock_.exchange(true, std::memory_order_acquire)) return;
+    for (int spins = 0; !try_lock(); ++spins)
       if (spins >= 64) std::this_thread::yield();
-    }
   }
+  // Looks before the exchange, so a busy lock is not bounced between caches.
+  bool try_lock() noexcept {
+    return !lock_.load(std::memory_order_relaxed) && !lock_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock() noexcept { lock_.store(false, std::memory_order_release); }
 
   alignas(64) std::atomic<std::uint32_t> tail_{0}; // owner writes
   bool solo_ = false;

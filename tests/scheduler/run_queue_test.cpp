@@ -98,37 +98,77 @@ TEST_CASE("run_queue: solo mode (one worker, no thieves) behaves like the shared
   }
 }
 
+namespace {
+
+// An owner's queue, thieves that steal from it into queues of their own and drain those, and a
+// record of every item taken by anyone. Catch2's assertions are not thread-safe, so takes are
+// counted here and checked by the test at the end.
+class steal_race {
+public:
+  steal_race(std::uintptr_t items, int thieves) : items_(items), seen_(items + 1), thief_q_(static_cast<std::size_t>(thieves)) {
+    for (auto& mine : thief_q_)
+      threads_.emplace_back([this, &mine] {
+        while (!done_.load()) {
+          std::size_t moved = 0;
+          if (auto h = owner_q_.steal_into(mine, moved)) {
+            take(h);
+            while (auto more = mine.pop_back()) take(more);
+          }
+        }
+      });
+  }
+  steal_race(const steal_race&) = delete;
+  steal_race& operator=(const steal_race&) = delete;
+  ~steal_race() { stop(); }
+
+  small_queue& owner() noexcept { return owner_q_; }
+
+  void take(std::coroutine_handle<> h) {
+    auto i = id(h);
+    if (i < 1 || i > items_ || seen_[i].fetch_add(1) != 0) errors_.fetch_add(1); // never twice
+    taken_.fetch_add(1);
+  }
+
+  // Thieves may still hold items in flight: waits until everything is accounted for, then stops them.
+  void finish() {
+    while (taken_.load() < items_) std::this_thread::yield();
+    stop();
+  }
+
+  int errors() const noexcept { return errors_.load(); }
+  std::uintptr_t taken() const noexcept { return taken_.load(); }
+  std::uintptr_t taken_once() const noexcept {
+    std::uintptr_t once = 0;
+    for (std::uintptr_t i = 1; i <= items_; ++i) once += seen_[i].load() == 1;
+    return once;
+  }
+
+private:
+  void stop() {
+    done_ = true;
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+  const std::uintptr_t items_;
+  std::vector<std::atomic<std::uint8_t>> seen_;
+  small_queue owner_q_;
+  std::vector<small_queue> thief_q_;
+  std::atomic<bool> done_{false};
+  std::atomic<std::uintptr_t> taken_{0};
+  std::atomic<int> errors_{0};
+  std::vector<std::thread> threads_;
+};
+
+} // namespace
+
 TEST_CASE("run_queue: every item is taken exactly once under owner/thief races", "[run_queue][stress]") {
   const std::uintptr_t items = corio_test::scaled(400'000, 4);
-  small_queue owner_q;
-  constexpr int thieves = 3;
-  std::vector<small_queue> thief_q(thieves);
-  std::vector<std::atomic<std::uint8_t>> seen(items + 1);
-  std::atomic<bool> done{false};
-  std::atomic<std::uintptr_t> taken{0};
-  std::atomic<int> errors{0}; // Catch2's assertions are not thread-safe: count, check at the end
-
-  auto take = [&](std::coroutine_handle<> h) {
-    auto i = id(h);
-    if (i < 1 || i > items || seen[i].fetch_add(1) != 0) errors.fetch_add(1); // never twice
-    taken.fetch_add(1);
-  };
-
-  std::vector<std::thread> ts;
-  for (int t = 0; t < thieves; ++t)
-    ts.emplace_back([&, t] {
-      auto& mine = thief_q[static_cast<std::size_t>(t)];
-      while (!done.load()) {
-        std::size_t moved = 0;
-        if (auto h = owner_q.steal_into(mine, moved)) {
-          take(h);
-          while (auto more = mine.pop_back()) take(more);
-        }
-      }
-    });
+  steal_race race(items, 3);
+  small_queue& owner_q = race.owner();
+  auto take = [&](std::coroutine_handle<> h) { race.take(h); };
 
   std::uintptr_t next = 1;
-  std::vector<std::coroutine_handle<>> spill;
   while (next <= items) {
     // Owner: a burst of pushes (spilling the oldest half when full), then some pops from both ends.
     for (int k = 0; k < 3 && next <= items; ++k, ++next) {
@@ -149,53 +189,24 @@ TEST_CASE("run_queue: every item is taken exactly once under owner/thief races",
       if (auto h = owner_q.pop_front()) take(h);
   }
   while (auto h = owner_q.pop_back()) take(h);
-  // Thieves may still hold items in flight; wait until everything is accounted for.
-  while (taken.load() < items) std::this_thread::yield();
-  done = true;
-  for (auto& t : ts) t.join();
-  REQUIRE(errors.load() == 0);
-  REQUIRE(taken.load() == items);
-  std::uintptr_t once = 0;
-  for (std::uintptr_t i = 1; i <= items; ++i) once += seen[i].load() == 1;
-  REQUIRE(once == items);
+  race.finish();
+  REQUIRE(race.errors() == 0);
+  REQUIRE(race.taken() == items);
+  REQUIRE(race.taken_once() == items);
 }
 
 TEST_CASE("run_queue: an owner popping its last tasks while thieves claim them takes each once", "[run_queue][stress]") {
   // The owner fills the queue and pops it empty again and again, so most pops race a thief's
   // claim on the same few slots: the claim must be taken back when the owner got there first.
   const std::uintptr_t items = corio_test::scaled(300'000, 4);
-  small_queue owner_q;
-  constexpr int thieves = 2;
-  std::vector<small_queue> thief_q(thieves);
-  std::vector<std::atomic<std::uint8_t>> seen(items + 1);
-  std::atomic<bool> done{false};
-  std::atomic<std::uintptr_t> taken{0};
-  std::atomic<int> errors{0};
-  auto take = [&](std::coroutine_handle<> h) {
-    auto i = id(h);
-    if (i < 1 || i > items || seen[i].fetch_add(1) != 0) errors.fetch_add(1);
-    taken.fetch_add(1);
-  };
-  std::vector<std::thread> ts;
-  for (int t = 0; t < thieves; ++t)
-    ts.emplace_back([&, t] {
-      auto& mine = thief_q[static_cast<std::size_t>(t)];
-      while (!done.load()) {
-        std::size_t moved = 0;
-        if (auto h = owner_q.steal_into(mine, moved)) {
-          take(h);
-          while (auto more = mine.pop_back()) take(more);
-        }
-      }
-    });
+  steal_race race(items, 2);
+  small_queue& owner_q = race.owner();
   std::uintptr_t next = 1;
   while (next <= items) {
     while (next <= items && owner_q.push_back(token(next))) ++next;
-    while (auto h = owner_q.pop_back()) take(h);
+    while (auto h = owner_q.pop_back()) race.take(h);
   }
-  while (taken.load() < items) std::this_thread::yield();
-  done = true;
-  for (auto& t : ts) t.join();
-  REQUIRE(errors.load() == 0);
-  REQUIRE(taken.load() == items);
+  race.finish();
+  REQUIRE(race.errors() == 0);
+  REQUIRE(race.taken() == items);
 }
