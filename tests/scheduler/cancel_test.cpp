@@ -427,13 +427,17 @@ TEST_CASE("cancel: a task's stop_token is stopped by cancel(), callbacks run", "
     co_await e.wait();
     h.cancel();
     bool stopped = co_await h;
-    // A task cancelled before asking gets a token that is already stopped.
-    auto late = []() -> corio::task<bool> {
-      co_await corio::yield();
+    // A task cancelled before asking gets a token that is already stopped. It waits for `go`
+    // first: the other worker may steal it at once, and this one be preempted (ctest runs tests
+    // side by side) long enough for it to finish before cancel() below.
+    corio::event go;
+    auto late = [](corio::event& go) -> corio::task<bool> {
+      co_await go.wait();
       co_return (co_await corio::this_task::get_stop_token()).stop_requested();
     };
-    auto h2 = corio::create_task(late());
+    auto h2 = corio::create_task(late(go));
     h2.cancel();
+    go.set();
     std::string second;
     try {
       second = (co_await h2) ? "stopped" : "running";
