@@ -30,14 +30,6 @@ namespace {
 // Go's value: a prime, so the global-queue check does not fall into step with a workload's own
 // period, and often enough that I/O completions wait at most ~61 steps behind local work.
 constexpr std::uint32_t global_queue_interval = 61;
-// A LIFO queue alone would let a worker that always has newer work starve its oldest task
-// forever (with one worker nobody steals it), so when the oldest task has sat at the head for
-// this long, it runs next. Not more often: in fork-join code the oldest task is the largest
-// pending subtree, and taking it early expands breadth first. Popping the head every 31 or even
-// 1024 steps made skynet spill 1.4-1.6M of its 1.1M tasks to the global queue and run 40-80%
-// slower (bench_skynet, 1 and 2 workers); a bound of 1 ms still spilled 60k tasks (100 head pops
-// in a 0.1 s run), 10 ms none. asyncio flags a step as slow only past 100 ms.
-constexpr auto max_head_wait = std::chrono::milliseconds(10);
 // The last searcher's second look before sleeping for good (park, idle.hpp): far longer than any
 // store takes to become visible, short enough that a task missed in that race waits for no one.
 constexpr std::chrono::nanoseconds recheck_after = std::chrono::milliseconds(1);
@@ -276,17 +268,10 @@ std::coroutine_handle<> worker::next_local() noexcept {
 }
 
 std::coroutine_handle<> worker::take_stale_head() noexcept {
-  std::uint16_t head = queue_.head_position();
-  auto now = std::chrono::steady_clock::now();
-  if (head != watched_head_ || queue_.empty()) {
-    watched_head_ = head;
-    head_seen_at_ = now;
-    return {};
-  }
-  if (now - head_seen_at_ < max_head_wait) return {};
-  head_seen_at_ = now;
+  const auto now = stale_head_watch::clock::now();
+  if (!stale_head_.due(queue_.head_position(), queue_.size(), run_queue::capacity, now)) return {};
   auto h = queue_.pop_front();
-  watched_head_ = queue_.head_position();
+  stale_head_.taken(queue_.head_position(), now);
   return h;
 }
 

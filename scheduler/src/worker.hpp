@@ -3,6 +3,7 @@
 // order in which a worker looks for work and why.
 #include <corio/detail/frame_cache.hpp>
 #include "run_queue.hpp"
+#include "stale_head.hpp"
 #include "task_registry.hpp"
 
 #include <corio/metrics.hpp>
@@ -117,8 +118,7 @@ private:
   std::uint32_t tick_ = 0;
   std::uint32_t rng_;
   bool searching_ = false;
-  std::uint16_t watched_head_ = 0;                    // fairness: the head we saw last,
-  std::chrono::steady_clock::time_point head_seen_at_; // and since when
+  stale_head_watch stale_head_;
   std::atomic<std::uint64_t> swept_epoch_{0};
   std::atomic<std::uint64_t> collected_epoch_{0};
   std::atomic<bool> attention_{false};
