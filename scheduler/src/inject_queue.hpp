@@ -1,8 +1,10 @@
 #pragma once
-// The global injection queue: where wake-ups from outside the workers (the I/O thread, TBB
-// threads, user threads) and local-queue overflow land. A FIFO of frame addresses in a linked
-// list of page-sized segments under a mutex; the length is also kept in an atomic so idle workers
-// can check for work without taking the lock.
+// A lane of the global queue (scheduler_core): frame addresses in a linked list of page-sized
+// segments under a mutex; the length is also kept in an atomic so idle workers can check for
+// work without taking the lock. Both ends can be popped: the lane for wake-ups from outside the
+// workers (the I/O thread, TBB threads, user threads) is a FIFO; the lane for local-queue
+// overflow is taken newest first, so that spilled fork-join work stays depth-first (see
+// scheduler/README.md, "How a task travels"), and oldest first only by the fairness rule.
 //
 // Segments rather than one growable ring: growing a ring copies everything queued while the
 // lock is held (a million spilled tasks meant copying 8 MiB under the lock that the I/O thread
@@ -11,6 +13,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <utility>
 
@@ -61,11 +64,32 @@ public:
       done += k;
       if (head_pos_ == segment::slots && head_ != tail_) drop_head_segment();
     }
-    count_ -= n;
-    if (count_ == 0) head_pos_ = tail_pos_ = 0; // reuse the one segment from its start
-    len_.fetch_sub(n, std::memory_order_relaxed);
+    oldest_id_.fetch_add(n, std::memory_order_relaxed);
+    finish_pop(n);
     return n;
   }
+
+  // Takes up to max handles, newest first (out[0] is the newest).
+  std::size_t pop_newest(handle* out, std::size_t max) {
+    if (len_.load(std::memory_order_relaxed) == 0) return 0;
+    std::lock_guard lock(mu_);
+    std::size_t n = count_ < max ? count_ : max;
+    for (std::size_t done = 0; done < n;) {
+      if (tail_pos_ == 0) drop_tail_segment(); // only when more is queued before it
+      const std::size_t begin = head_ == tail_ ? head_pos_ : 0;
+      std::size_t k = tail_pos_ - begin;
+      if (k > n - done) k = n - done;
+      for (std::size_t i = 0; i < k; ++i) out[done + i] = handle::from_address(tail_->items[tail_pos_ - 1 - i]);
+      tail_pos_ -= k;
+      done += k;
+    }
+    finish_pop(n);
+    return n;
+  }
+
+  // Changes whenever the oldest queued handle does (it was taken, or the queue emptied and
+  // filled again), so the fairness rule can tell how long one task has been the oldest.
+  std::uint64_t oldest_id() const noexcept { return oldest_id_.load(std::memory_order_relaxed); }
 
   std::size_t size() const noexcept { return len_.load(std::memory_order_seq_cst); }
 
@@ -77,14 +101,16 @@ public:
       tail_ = head_;
     }
     head_pos_ = tail_pos_ = count_ = 0;
+    oldest_id_.fetch_add(1, std::memory_order_relaxed);
     len_.store(0, std::memory_order_relaxed);
   }
 
 private:
   struct segment {
-    // With the link, one 4 KiB page: a segment per 511 queued tasks.
-    static constexpr std::size_t slots = 511;
+    // With the links, one 4 KiB page: a segment per 510 queued tasks.
+    static constexpr std::size_t slots = 510;
     segment* next = nullptr;
+    segment* prev = nullptr;
     void* items[slots];
   };
   static_assert(sizeof(segment) == 4096);
@@ -98,17 +124,42 @@ private:
     } else {
       s = new segment; // items left uninitialised: only what was pushed is ever read
     }
+    s->prev = tail_;
     if (tail_) tail_->next = s;
     else head_ = s;
     tail_ = s;
     tail_pos_ = 0;
   }
 
+  // The tail segment has been read back to its start and more is queued before it.
+  void drop_tail_segment() {
+    segment* s = tail_;
+    tail_ = s->prev;
+    tail_->next = nullptr;
+    tail_pos_ = segment::slots;
+    keep_or_free(s);
+  }
+
+  // The last pop's bookkeeping; an emptied queue starts again at the start of its one segment.
+  void finish_pop(std::size_t n) {
+    count_ -= n;
+    if (count_ == 0) {
+      head_pos_ = tail_pos_ = 0;
+      oldest_id_.fetch_add(1, std::memory_order_relaxed);
+    }
+    len_.fetch_sub(n, std::memory_order_relaxed);
+  }
+
   // The head segment has been read to its end: keep it for reuse or free it.
   void drop_head_segment() {
     segment* s = head_;
     head_ = s->next;
+    head_->prev = nullptr;
     head_pos_ = 0;
+    keep_or_free(s);
+  }
+
+  void keep_or_free(segment* s) {
     if (spares_ < max_spares) {
       s->next = spare_;
       spare_ = s;
@@ -135,6 +186,7 @@ private:
   std::size_t spares_ = 0;
   std::size_t count_ = 0;
   std::atomic<std::size_t> len_{0};
+  std::atomic<std::uint64_t> oldest_id_{0}; // written under mu_
 };
 
 } // namespace corio::detail

@@ -157,9 +157,8 @@ public:
     return run_now;
   }
 
-  std::uint16_t head_position() const noexcept {
-    return static_cast<std::uint16_t>(head_.load(std::memory_order_relaxed));
-  }
+  // Changes whenever the task at the head does (the fairness rule's watch).
+  std::uint32_t head_position() const noexcept { return head_.load(std::memory_order_relaxed); }
 
   // Approximate, also for the owner: a thief's claim in flight, possibly about to be taken back,
   // can make it read short (and 0). Exact answers come from pop_back, which decides under the lock.

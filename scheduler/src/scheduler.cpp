@@ -52,7 +52,7 @@ void scheduler_core::unpark_all() noexcept {
 }
 
 bool scheduler_core::has_visible_work() const noexcept {
-  if (inject.size() > 0) return true;
+  if (inject.size() > 0 || overflow.size() > 0) return true;
   for (auto& w : workers)
     if (!w->queue().empty()) return true;
   return false;
@@ -185,6 +185,7 @@ void scheduler::shutdown(std::function<void()> after_workers_stopped) {
   for (auto* s : shards) s->drain_remote();
   // 4. Whatever is still queued refers to destroyed frames or was never going to run.
   core.inject.clear();
+  core.overflow.clear();
 }
 
 scheduler::cancel_report scheduler::cancel_pending(std::chrono::steady_clock::time_point deadline) {
@@ -295,7 +296,7 @@ scheduler_metrics scheduler::metrics() const {
     spawned += core.workers[i]->spawned();
     alive += core.workers[i]->registry().size();
   }
-  m.global_queue_depth = core.inject.size();
+  m.global_queue_depth = core.inject.size() + core.overflow.size();
   // Not pool_: a worker may be creating it right now (the first offload).
   detail::cpu_pool* pool = core.pool_published.load(std::memory_order_acquire);
   m.offloads_in_flight = pool ? pool->in_flight() : 0;

@@ -45,7 +45,10 @@ struct scheduler_core {
   scheduler& owner;
   scheduler_options options;
   std::vector<std::unique_ptr<worker>> workers;
+  // The global queue, in two lanes: wake-ups and spawns from threads that are not workers (FIFO),
+  // and local-queue overflow (taken back newest first: worker::take_global).
   inject_queue inject;
+  inject_queue overflow;
   // Schedule-latency probe for work injected by other threads (metrics): one sampled coroutine
   // at a time, stamped when injected, timed by the worker that takes it out.
   std::atomic<const void*> inject_probe{nullptr};

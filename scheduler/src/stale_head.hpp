@@ -1,21 +1,22 @@
 #pragma once
-// When the oldest task of a worker's local queue has waited long enough to run ahead of newer
-// work. The owner pops its queue newest first, which keeps fork-join code depth-first and its
-// memory small, but alone it would let a worker that always has newer work starve the task at the
-// head forever (with one worker nobody steals it). So the head runs next once it has waited:
+// When the oldest task a worker knows of has waited long enough to run ahead of newer work. The
+// owner pops its local queue newest first, and takes spilled work back from the global queue
+// newest first too, which keeps fork-join code depth-first and its memory small; alone, that
+// would let a worker that always has newer work starve its oldest task forever (with one worker
+// nobody steals it). So the oldest task (the oldest spilled one if there is any, else the head
+// of the local queue) runs next once it has been the oldest for 10 ms, or for 100 ms while what
+// the previously taken task spawned is still queued.
 //
-// - 10 ms while the queue is at most half full. Not sooner: in fork-join code the head is the
-//   largest pending subtree, and taking it early expands breadth first. Taking the head every
-//   31 or 1024 steps made skynet (1M leaves) spill 1.4-1.6M of its 1.1M tasks to the global
-//   queue and run 40-80 % slower; a 1 ms bound still spilled 60k.
-// - 1 s while the queue is more than half full. A head taken there starts one more depth-first
-//   path on top of the others, and once a path no longer fits, the queue spills its oldest half
-//   to the global queue, whose every-61st-step poll then starts a spilled subtree at a time: a
-//   breadth-first cascade. With the 10 ms bound alone, skynet with 10M leaves (0.75 s, longer
-//   than a subtree of the root takes) spilled 190k tasks, peaked at 125 MiB instead of 4 MiB
-//   and ran slower than oneTBB. A queue that full is a worker with far more work than it can
-//   run soon; other workers steal its head first, and a spill sends the head to the global
-//   queue, which is polled every 61 steps, so the long bound is rarely what releases a task.
+// Not sooner than 10 ms: in fork-join code the oldest task is the largest pending subtree, and
+// taking it early expands breadth first. Taking the head every 31 or 1024 steps made skynet (1M
+// leaves) spill 1.4-1.6M of its 1.1M tasks and run 40-80 % slower; a 1 ms bound still spilled
+// 60k. The longer bound while the last take is still expanding: each task taken starts one more
+// depth-first path on top of those in progress, and with a plain 10 ms bound skynet with 10M
+// leaves (a subtree of the root takes longer than 10 ms) piled up paths until it spilled 190k
+// tasks and peaked at 125 MiB instead of 4 MiB. A take counts as expanding while more is queued
+// than after any take since the queue last drained, plus a slack for tasks that come and go.
+//
+// The wait restarts for each task: a backlog drains one task per bound.
 //
 // Owner-only state: a worker asks due() now and then (with the global-queue poll).
 #include <chrono>
@@ -28,31 +29,47 @@ class stale_head_watch {
 public:
   using clock = std::chrono::steady_clock;
   static constexpr clock::duration usual_wait = std::chrono::milliseconds(10);
-  static constexpr clock::duration crowded_wait = std::chrono::seconds(1);
+  static constexpr clock::duration expanding_wait = std::chrono::milliseconds(100);
+  // How much more may be queued than after the takes so far before the last one counts as
+  // expanding: more than a task or two that come and go, less than a fork-join level or two.
+  static constexpr std::size_t growth_slack = 16;
 
-  // True when the task at `head` (a queue position; `size` tasks queued, of `capacity`) has
-  // waited long enough to run next. The caller then pops it and calls taken().
-  bool due(std::uint16_t head, std::size_t size, std::size_t capacity, clock::time_point now) noexcept {
-    if (!watching_ || head != head_ || size == 0) {
+  // True when the task identified by `oldest` (any value that changes when the oldest task does)
+  // has been the oldest long enough to run next; `queued` counts the tasks queued now. The
+  // caller then takes it and calls taken().
+  bool due(std::uint64_t oldest, std::size_t queued, clock::time_point now) noexcept {
+    if (!watching_ || oldest != oldest_) {
       watching_ = true;
-      head_ = head;
+      oldest_ = oldest;
       since_ = now;
       return false;
     }
-    const clock::duration waited = now - since_;
-    return waited >= (size <= capacity / 2 ? usual_wait : crowded_wait);
+    const bool expanding = base_ != no_base && queued > base_ + growth_slack;
+    return now - since_ >= (expanding ? expanding_wait : usual_wait);
   }
 
-  // The head was taken; `new_head` is the queue's head position now.
-  void taken(std::uint16_t new_head, clock::time_point now) noexcept {
-    head_ = new_head;
+  // Nothing is queued: the next oldest task starts its wait when first seen.
+  void forget() noexcept {
+    watching_ = false;
+    base_ = no_base;
+  }
+
+  // The oldest task was taken, leaving `queued` tasks: the next one's wait starts now. The base
+  // only comes down (until the queue drains): a task taken while the last one's remains were
+  // still queued must not lift it, or remains within the slack would pile up take after take.
+  void taken(std::uint64_t next_oldest, std::size_t queued, clock::time_point now) noexcept {
+    watching_ = true;
+    oldest_ = next_oldest;
     since_ = now;
+    if (queued < base_) base_ = queued;
   }
 
 private:
-  bool watching_ = false; // head_ and since_ describe a head seen before
-  std::uint16_t head_ = 0;
+  static constexpr std::size_t no_base = static_cast<std::size_t>(-1);
+  bool watching_ = false; // oldest_ and since_ describe a task seen before
+  std::uint64_t oldest_ = 0;
   clock::time_point since_{};
+  std::size_t base_ = no_base; // the fewest queued right after a take since the queue drained
 };
 
 } // namespace corio::detail

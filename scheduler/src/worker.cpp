@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -89,15 +90,16 @@ std::uint32_t worker::next_random() noexcept {
 }
 
 void worker::spill(std::coroutine_handle<> h) noexcept {
-  // Full: move the oldest half to the global queue in one batch, then retry locally.
+  // Full: move the oldest half to the global queue's overflow lane in one batch, then retry
+  // locally.
   std::coroutine_handle<> batch[run_queue::capacity / 2 + 1];
   std::size_t n = queue_.take_oldest_half(batch);
   overflows_.add();
   if (n > 0 && queue_.push_back(h)) {
-    core_.inject.push_batch(batch, n);
+    core_.overflow.push_batch(batch, n);
   } else {
     batch[n++] = h;
-    core_.inject.push_batch(batch, n);
+    core_.overflow.push_batch(batch, n);
   }
 }
 
@@ -187,7 +189,7 @@ void worker::yield_task(std::coroutine_handle<> h) noexcept {
 }
 
 bool worker::has_queued_work() const noexcept {
-  return lifo_ || !queue_.empty() || core_.inject.size() > 0;
+  return lifo_ || !queue_.empty() || core_.inject.size() > 0 || core_.overflow.size() > 0;
 }
 
 void worker::end_turn() noexcept {
@@ -218,7 +220,10 @@ void worker::wait_for_token(const std::chrono::nanoseconds* timeout) noexcept {
 }
 
 std::coroutine_handle<> worker::take_global() noexcept {
-  std::size_t avail = core_.inject.size();
+  // Wake-ups from outside first, oldest first; then spilled work, newest first, as the local
+  // queue would have run it (depth-first).
+  const bool foreign = core_.inject.size() > 0;
+  std::size_t avail = foreign ? core_.inject.size() : core_.overflow.size();
   if (avail == 0) return {};
   // Go's share: an even split across workers plus one, capped so the local queue keeps room.
   std::size_t want = avail / core_.workers.size() + 1;
@@ -226,10 +231,14 @@ std::coroutine_handle<> worker::take_global() noexcept {
   if (want > room / 2 + 1) want = room / 2 + 1;
   if (want > 64) want = 64;
   std::coroutine_handle<> batch[64];
-  std::size_t n = core_.inject.pop_batch(batch, want);
+  std::size_t n = foreign ? core_.inject.pop_batch(batch, want) : core_.overflow.pop_newest(batch, want);
   if (n == 0) return {};
   global_pops_.add(n);
-  check_inject_probe(batch, n);
+  if (foreign) {
+    check_inject_probe(batch, n);
+  } else {
+    std::reverse(batch + 1, batch + n); // the next newest ends up on top of the local queue
+  }
   if (n > 1) {
     if (!queue_.push_back_batch(batch + 1, static_cast<std::uint16_t>(n - 1)))
       for (std::size_t i = 1; i < n; ++i) push_or_spill(batch[i]);
@@ -240,18 +249,23 @@ std::coroutine_handle<> worker::take_global() noexcept {
 
 std::coroutine_handle<> worker::next_local() noexcept {
   ++tick_;
-  if (tick_ % global_queue_interval == 0) [[unlikely]] {
+  const std::uint32_t phase = tick_ % global_queue_interval;
+  if (phase == 0) [[unlikely]] {
     if (registry_.has_remote()) registry_.drain_remote();
     sweep_if_requested();
-    // One task only, as Go does: a batch would push old global work on top of the local queue,
-    // and in fork-join code that is work that should run last (it was spilled from the bottom).
+    // One task only, as Go does, and only from outside: a batch, or spilled work, would put
+    // old work on top of the local queue, work that fork-join code should run last.
     std::coroutine_handle<> h;
     if (core_.inject.pop_batch(&h, 1) == 1) {
       global_pops_.add();
       check_inject_probe(&h, 1);
+      stale_check_owed_ = true; // half a period later: a busy global queue must not hide it
       return h;
     }
-    if (auto stale = take_stale_head()) return stale;
+    if (auto stale = take_stale()) return stale;
+  } else if (stale_check_owed_ && phase == global_queue_interval / 2) [[unlikely]] {
+    stale_check_owed_ = false;
+    if (auto stale = take_stale()) return stale;
   }
   if (lifo_) {
     if (lifo_streak_ < max_lifo_streak) {
@@ -267,11 +281,28 @@ std::coroutine_handle<> worker::next_local() noexcept {
   return take_global();
 }
 
-std::coroutine_handle<> worker::take_stale_head() noexcept {
+std::coroutine_handle<> worker::take_stale() noexcept {
+  // The oldest task this worker knows of: the oldest spilled one, else its queue's head. (The
+  // top bit tells the two apart in the watch.)
+  constexpr std::uint64_t spilled = std::uint64_t{1} << 63;
+  const std::size_t queued = queue_.size() + core_.overflow.size();
+  if (queued == 0) {
+    stale_head_.forget();
+    return {};
+  }
   const auto now = stale_head_watch::clock::now();
-  if (!stale_head_.due(queue_.head_position(), queue_.size(), run_queue::capacity, now)) return {};
-  auto h = queue_.pop_front();
-  stale_head_.taken(queue_.head_position(), now);
+  std::coroutine_handle<> h;
+  if (core_.overflow.size() > 0) {
+    if (!stale_head_.due(spilled | core_.overflow.oldest_id(), queued, now)) return {};
+    if (core_.overflow.pop_batch(&h, 1) == 0) return {}; // another worker took it: watch the next
+    global_pops_.add();
+  } else {
+    if (!stale_head_.due(queue_.head_position(), queued, now)) return {};
+    h = queue_.pop_front();
+    if (!h) return {}; // a thief holds the queue: try again at the next check
+  }
+  stale_head_.taken(core_.overflow.size() > 0 ? spilled | core_.overflow.oldest_id() : queue_.head_position(),
+                    queued - 1, now);
   return h;
 }
 

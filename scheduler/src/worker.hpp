@@ -96,7 +96,7 @@ private:
   void run();
   std::coroutine_handle<> next_local() noexcept;
   std::coroutine_handle<> take_global() noexcept;
-  std::coroutine_handle<> take_stale_head() noexcept;
+  std::coroutine_handle<> take_stale() noexcept;
   std::coroutine_handle<> steal_from_others() noexcept;
   std::coroutine_handle<> search() noexcept;
   void park() noexcept;
@@ -119,6 +119,7 @@ private:
   std::uint32_t rng_;
   bool searching_ = false;
   stale_head_watch stale_head_;
+  bool stale_check_owed_ = false; // the last global-queue poll found work and skipped it
   std::atomic<std::uint64_t> swept_epoch_{0};
   std::atomic<std::uint64_t> collected_epoch_{0};
   std::atomic<bool> attention_{false};

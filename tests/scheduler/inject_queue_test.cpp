@@ -1,11 +1,13 @@
-// White-box tests of the global injection queue: FIFO order across segment boundaries, and
-// concurrent producers with one consumer (run under TSan by tools/test).
+// White-box tests of a global-queue lane: FIFO order across segment boundaries, taking from both
+// ends against a model, and concurrent producers with one consumer (run under TSan by tools/test).
 #include "inject_queue.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <coroutine>
 #include <cstdint>
+#include <deque>
 #include <thread>
 #include <vector>
 
@@ -25,7 +27,7 @@ TEST_CASE("inject_queue: oldest first across segment boundaries, batches spannin
   inject_queue q;
   std::uintptr_t next_in = 1, next_out = 1;
   std::coroutine_handle<> batch[700];
-  // Keep the queue partly full while its head walks through segments (511 slots each), with
+  // Keep the queue partly full while its head walks through segments (510 slots each), with
   // pushes and pops of up to 700 that start mid-segment and span two or three of them.
   for (int round = 0; round < 40; ++round) {
     const std::size_t in = 300 + static_cast<std::size_t>(round) * 37;
@@ -52,6 +54,58 @@ TEST_CASE("inject_queue: oldest first across segment boundaries, batches spannin
   REQUIRE(next_out == next_in);
   REQUIRE(q.size() == 0);
   REQUIRE(q.pop_batch(batch, 1) == 0);
+}
+
+TEST_CASE("inject_queue: taking from both ends matches a deque, and oldest_id follows the oldest", "[inject_queue]") {
+  // Random pushes and pops at either end, in batches of up to 1,200 (two and a half segments),
+  // checked against std::deque; the queue grows to several segments and shrinks to empty.
+  inject_queue q;
+  std::deque<std::uintptr_t> model;
+  std::coroutine_handle<> batch[1200];
+  std::uintptr_t next = 1;
+  std::uint32_t rng = 99;
+  auto roll = [&rng](std::uint32_t n) {
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return rng % n;
+  };
+  for (int step = 0; step < 4000; ++step) {
+    const std::uint64_t id_before = q.oldest_id();
+    const std::uintptr_t oldest_before = model.empty() ? 0 : model.front();
+    const std::size_t n = 1 + roll(step % 50 == 0 ? 1200 : 40);
+    switch (roll(3)) {
+    case 0:
+      for (std::size_t i = 0; i < n; ++i) {
+        batch[i] = token(next);
+        model.push_back(next++);
+      }
+      q.push_batch(batch, n);
+      break;
+    case 1: {
+      const std::size_t got = q.pop_batch(batch, n);
+      REQUIRE(got == std::min(n, model.size() + 0));
+      for (std::size_t i = 0; i < got; ++i) {
+        REQUIRE(id(batch[i]) == model.front());
+        model.pop_front();
+      }
+      break;
+    }
+    default: {
+      const std::size_t got = q.pop_newest(batch, n);
+      REQUIRE(got == std::min(n, model.size() + 0));
+      for (std::size_t i = 0; i < got; ++i) {
+        REQUIRE(id(batch[i]) == model.back()); // newest first
+        model.pop_back();
+      }
+    }
+    }
+    REQUIRE(q.size() == model.size());
+    // The same oldest task keeps its id; a different one (or none) gets a new id.
+    const std::uintptr_t oldest_after = model.empty() ? 0 : model.front();
+    if (oldest_before != 0 && oldest_after == oldest_before) REQUIRE(q.oldest_id() == id_before);
+    if (oldest_before != 0 && oldest_after != oldest_before) REQUIRE(q.oldest_id() != id_before);
+  }
 }
 
 TEST_CASE("inject_queue: clear empties it and it works afterwards", "[inject_queue]") {

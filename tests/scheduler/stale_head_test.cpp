@@ -8,9 +8,10 @@
 
 #include <catch2/catch.hpp>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -20,39 +21,53 @@ constexpr std::size_t capacity = 256;
 
 } // namespace
 
-TEST_CASE("stale_head: the head runs after 10 ms at the head, and each new head waits its own 10 ms", "[stale_head]") {
+TEST_CASE("stale_head: the oldest task runs after 10 ms as the oldest, and each next one waits its own 10 ms",
+          "[stale_head]") {
   stale_head_watch w;
   const auto t0 = stale_head_watch::clock::time_point{} + 1h;
-  REQUIRE_FALSE(w.due(5, 10, capacity, t0)); // first sight starts the wait
-  REQUIRE_FALSE(w.due(5, 10, capacity, t0 + 9ms));
-  REQUIRE(w.due(5, 10, capacity, t0 + 10ms));
-  w.taken(6, t0 + 10ms);
-  REQUIRE_FALSE(w.due(6, 9, capacity, t0 + 19ms));
-  REQUIRE(w.due(6, 9, capacity, t0 + 20ms));
+  REQUIRE_FALSE(w.due(5, 10, t0)); // first sight starts the wait
+  REQUIRE_FALSE(w.due(5, 10, t0 + 9ms));
+  REQUIRE(w.due(5, 10, t0 + 10ms));
+  w.taken(6, 9, t0 + 10ms);
+  REQUIRE_FALSE(w.due(6, 9, t0 + 19ms));
+  REQUIRE(w.due(6, 9, t0 + 20ms));
 }
 
-TEST_CASE("stale_head: a head that moves (stolen, spilled) restarts the wait; an empty queue has none", "[stale_head]") {
+TEST_CASE("stale_head: a new oldest task (stolen, spilled, queue refilled) restarts the wait", "[stale_head]") {
   stale_head_watch w;
   const auto t0 = stale_head_watch::clock::time_point{} + 1h;
-  REQUIRE_FALSE(w.due(5, 10, capacity, t0));
-  REQUIRE_FALSE(w.due(8, 7, capacity, t0 + 9ms)); // a thief took three
-  REQUIRE_FALSE(w.due(8, 7, capacity, t0 + 15ms));
-  REQUIRE(w.due(8, 7, capacity, t0 + 19ms));
-  REQUIRE_FALSE(w.due(8, 0, capacity, t0 + 30ms)); // drained: nothing waits
-  REQUIRE_FALSE(w.due(8, 1, capacity, t0 + 35ms)); // a new task at the same position starts afresh
-  REQUIRE(w.due(8, 1, capacity, t0 + 45ms));
+  REQUIRE_FALSE(w.due(5, 10, t0));
+  REQUIRE_FALSE(w.due(8, 7, t0 + 9ms)); // a thief took three
+  REQUIRE_FALSE(w.due(8, 7, t0 + 15ms));
+  REQUIRE(w.due(8, 7, t0 + 19ms));
+  w.forget();                            // the queue drained
+  REQUIRE_FALSE(w.due(8, 1, t0 + 35ms)); // a task at the same position starts afresh
+  REQUIRE_FALSE(w.due(8, 1, t0 + 44ms));
+  REQUIRE(w.due(8, 1, t0 + 45ms));
 }
 
-TEST_CASE("stale_head: more than half full, the head waits up to 1 s", "[stale_head]") {
+TEST_CASE("stale_head: while what the last taken task spawned is still queued, the next waits 100 ms", "[stale_head]") {
   stale_head_watch w;
   const auto t0 = stale_head_watch::clock::time_point{} + 1h;
-  REQUIRE_FALSE(w.due(0, capacity / 2 + 1, capacity, t0));
-  REQUIRE_FALSE(w.due(0, capacity / 2 + 1, capacity, t0 + 10ms));
-  REQUIRE_FALSE(w.due(0, capacity, capacity, t0 + 999ms));
-  REQUIRE(w.due(0, capacity / 2, capacity, t0 + 10ms)); // back to half: the usual bound
-  w.taken(1, t0 + 10ms);
-  REQUIRE_FALSE(w.due(1, capacity - 1, capacity, t0 + 500ms));
-  REQUIRE(w.due(1, capacity - 1, capacity, t0 + 1010ms));
+  REQUIRE_FALSE(w.due(1, 50, t0));
+  REQUIRE(w.due(1, 50, t0 + 10ms));
+  w.taken(2, 49, t0 + 10ms);
+  // The taken task expanded: 49 + 16 queued is still within the slack, 66 is not.
+  REQUIRE(w.due(2, 49 + 16, t0 + 20ms));
+  REQUIRE_FALSE(w.due(2, 66, t0 + 20ms));
+  REQUIRE_FALSE(w.due(2, 120, t0 + 109ms));
+  REQUIRE(w.due(2, 120, t0 + 110ms));
+  // Taken with some of its remains still queued: they count against the same base, so remains
+  // cannot pile up take after take.
+  w.taken(3, 60, t0 + 110ms);
+  REQUIRE_FALSE(w.due(3, 66, t0 + 120ms));
+  REQUIRE(w.due(3, 65, t0 + 120ms));
+  // Drained and refilled: a new base.
+  w.forget();
+  REQUIRE_FALSE(w.due(4, 100, t0 + 200ms));
+  REQUIRE(w.due(4, 100, t0 + 210ms));
+  w.taken(5, 99, t0 + 210ms);
+  REQUIRE(w.due(5, 110, t0 + 220ms));
 }
 
 TEST_CASE("stale_head: a task queued behind a stream of newer work still runs", "[stale_head][fairness]") {
@@ -118,7 +133,8 @@ corio::task<long> tree(tree_probe& probe, int depth) {
 
 } // namespace
 
-TEST_CASE("stale_head: a long fork-join run on one worker stays depth-first (no spill, few tasks alive)", "[stale_head][fairness]") {
+TEST_CASE("stale_head: a long fork-join run on one worker stays depth-first (no spill, few tasks alive)",
+          "[stale_head][fairness]") {
   // Taking a stale head starts another depth-first path on top of the ones in progress; with too
   // many of them the queue spilled to the global queue and the run turned breadth first (skynet
   // with 10M leaves peaked at 125 MiB instead of 4).
@@ -131,4 +147,102 @@ TEST_CASE("stale_head: a long fork-join run on one worker stays depth-first (no 
   CHECK(m.workers[0].overflows == 0);
   // One path holds 3 x 31 pending siblings; a few paths at once stay far below the 33,825 tasks.
   CHECK(probe.peak.load() < 1000);
+}
+
+TEST_CASE("stale_head: a backlog of old tasks, spilled ones included, all run behind a stream of newer work",
+          "[stale_head][fairness]") {
+  // 270 tasks overflow the local queue (256), so the oldest are spilled to the global queue;
+  // then one task spawns and awaits a child after another, each newer than all of them.
+  constexpr int backlog = 270;
+  corio::scheduler s({.workers = 1});
+  std::atomic<int> ran{0};
+  auto old_task = [](std::atomic<int>& ran) -> corio::task<void> {
+    ran.fetch_add(1);
+    co_return;
+  };
+  auto child = []() -> corio::task<int> { co_return 1; };
+  auto body = [&]() -> corio::task<bool> {
+    std::vector<corio::join_handle<void>> olds;
+    for (int i = 0; i < backlog; ++i) olds.push_back(corio::create_task(old_task(ran)));
+    const auto give_up = std::chrono::steady_clock::now() + 60s;
+    while (ran.load() < backlog) {
+      if (std::chrono::steady_clock::now() > give_up) co_return false;
+      co_await corio::create_task(child());
+    }
+    for (auto& o : olds) co_await o;
+    co_return true;
+  };
+  REQUIRE(s.block_on(body()));
+  CHECK(s.metrics().workers[0].overflows >= 1);
+}
+
+TEST_CASE("stale_head: a busy global queue does not keep the oldest local task waiting", "[stale_head][fairness]") {
+  // Every 61st step takes a task from the global queue when it has one; the oldest local task
+  // must still be looked at. A foreign thread keeps the global queue busy meanwhile.
+  constexpr int foreign_spawns = 200'000;
+  corio::scheduler s({.workers = 1});
+  std::atomic<bool> old_ran{false};
+  std::atomic<bool> spawner_done{false};
+  std::atomic<bool> ran_before_spawner_done{false};
+  auto old_task = [&]() -> corio::task<void> {
+    ran_before_spawner_done = !spawner_done.load();
+    old_ran = true;
+    co_return;
+  };
+  auto child = []() -> corio::task<int> { co_return 1; };
+  auto nothing = []() -> corio::task<void> { co_return; };
+  std::atomic<bool> go{false};
+  std::thread spawner([&] {
+    while (!go.load()) std::this_thread::yield();
+    for (int i = 0; i < foreign_spawns && !old_ran.load(); ++i) s.spawn(nothing()).detach();
+    spawner_done = true;
+  });
+  auto body = [&]() -> corio::task<void> {
+    auto o = corio::create_task(old_task());
+    go = true;
+    while (!old_ran.load()) co_await corio::create_task(child());
+    co_await o;
+  };
+  s.block_on(body());
+  spawner.join();
+  REQUIRE(ran_before_spawner_done.load());
+}
+
+namespace {
+
+// A root spawning `width` tasks that each spawn `width` leaves: wider than the local queue, so
+// both levels spill. Counts the tasks alive at once, as tree() does.
+corio::task<long> wide_leaf(tree_probe& probe) {
+  probe.alive.fetch_sub(1);
+  co_return 1;
+}
+
+corio::task<long> wide_node(tree_probe& probe, int width, int depth) {
+  long sum = 1;
+  if (depth > 0) {
+    std::vector<corio::join_handle<long>> children;
+    children.reserve(static_cast<std::size_t>(width));
+    probe.spawned(width);
+    for (int i = 0; i < width; ++i)
+      children.push_back(corio::create_task(depth == 1 ? wide_leaf(probe) : wide_node(probe, width, depth - 1)));
+    for (auto& c : children) sum += co_await c;
+  }
+  probe.alive.fetch_sub(1);
+  co_return sum;
+}
+
+} // namespace
+
+TEST_CASE("stale_head: spilled fork-join work is taken back newest first, so a wide fan-out stays depth-first",
+          "[stale_head][fairness]") {
+  // Spilled work used to come back oldest first, so every spilled child of the root started
+  // before the first finished, and all 160,000 leaves were alive at once.
+  constexpr int width = 400;
+  corio::scheduler s({.workers = 1});
+  tree_probe probe;
+  probe.spawned(1);
+  REQUIRE(s.block_on(wide_node(probe, width, 2)) == 1 + long{width} * (1 + width));
+  CHECK(s.metrics().workers[0].overflows > 0);
+  // The root's children and one child's leaves, with some slack for the fairness rule.
+  CHECK(probe.peak.load() < 5 * width);
 }
