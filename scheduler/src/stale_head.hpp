@@ -48,6 +48,12 @@ public:
     return now - since_ >= (expanding ? expanding_wait : usual_wait);
   }
 
+  // What due() watches now, if anything.
+  bool watching(std::uint64_t& oldest) const noexcept {
+    oldest = oldest_;
+    return watching_;
+  }
+
   // Nothing is queued: the next oldest task starts its wait when first seen.
   void forget() noexcept {
     watching_ = false;

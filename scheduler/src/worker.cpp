@@ -297,12 +297,38 @@ std::coroutine_handle<> worker::take_stale() noexcept {
     if (core_.overflow.pop_batch(&h, 1) == 0) return {}; // another worker took it: watch the next
     global_pops_.add();
   } else {
-    if (!stale_head_.due(queue_.head_position(), queued, now)) return {};
-    h = queue_.pop_front();
+    // A task put in front of the watched one (yield: push_front) must not restart its wait, or
+    // one that yields for ever would keep it from ever running: keep watching it, and when it
+    // is due, take it out from behind the ones in front.
+    const std::uint32_t head = queue_.head_position();
+    std::uint32_t target = head;
+    if (std::uint64_t w = 0; stale_head_.watching(w) && !(w & spilled)) {
+      const auto in_front = static_cast<std::int32_t>(static_cast<std::uint32_t>(w) - head);
+      if (in_front > 0 && static_cast<std::size_t>(in_front) < queued) target = static_cast<std::uint32_t>(w);
+    }
+    if (!stale_head_.due(target, queued, now)) return {};
+    h = take_from_front(target - head);
     if (!h) return {}; // a thief holds the queue: try again at the next check
   }
   stale_head_.taken(core_.overflow.size() > 0 ? spilled | core_.overflow.oldest_id() : queue_.head_position(),
                     queued - 1, now);
+  return h;
+}
+
+std::coroutine_handle<> worker::take_from_front(std::uint32_t behind) noexcept {
+  std::coroutine_handle<> in_front[run_queue::capacity];
+  std::uint32_t taken = 0;
+  std::coroutine_handle<> h;
+  while (taken <= behind) {
+    h = queue_.pop_front();
+    if (!h || taken == behind) break;
+    in_front[taken++] = h;
+  }
+  // Put the ones in front back where they were, in their order.
+  while (taken > 0) {
+    auto back = in_front[--taken];
+    if (!queue_.push_front(back)) core_.inject.push(back);
+  }
   return h;
 }
 

@@ -97,6 +97,8 @@ private:
   std::coroutine_handle<> next_local() noexcept;
   std::coroutine_handle<> take_global() noexcept;
   std::coroutine_handle<> take_stale() noexcept;
+  // Takes the task `behind` places from the head of the local queue, leaving the ones in front.
+  std::coroutine_handle<> take_from_front(std::uint32_t behind) noexcept;
   std::coroutine_handle<> steal_from_others() noexcept;
   std::coroutine_handle<> search() noexcept;
   void park() noexcept;

@@ -176,10 +176,46 @@ TEST_CASE("stale_head: a backlog of old tasks, spilled ones included, all run be
   CHECK(s.metrics().workers[0].overflows >= 1);
 }
 
+TEST_CASE("stale_head: a task yielding for ever in front of an old one does not keep it waiting",
+          "[stale_head][fairness]") {
+  // yield() puts the task at the head, in front of `old`; with newer work never running out, only
+  // the fairness rule reaches the head, and it must not keep taking the yielder alone.
+  corio::scheduler s({.workers = 1});
+  std::atomic<bool> old_ran{false};
+  std::atomic<bool> stop{false};
+  auto yielder = [](std::atomic<bool>& stop) -> corio::task<void> {
+    while (!stop.load()) co_await corio::yield();
+  };
+  auto old_task = [](std::atomic<bool>& ran) -> corio::task<void> {
+    ran = true;
+    co_return;
+  };
+  auto child = []() -> corio::task<int> { co_return 1; };
+  auto body = [&]() -> corio::task<bool> {
+    auto y = corio::create_task(yielder(stop));
+    co_await corio::yield(); // the yielder runs and yields: it is at the head now
+    auto o = corio::create_task(old_task(old_ran));
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    bool ok = true;
+    while (!old_ran.load()) {
+      if (std::chrono::steady_clock::now() > give_up) {
+        ok = false;
+        break;
+      }
+      co_await corio::create_task(child());
+    }
+    stop = true;
+    co_await y;
+    co_await o;
+    co_return ok;
+  };
+  REQUIRE(s.block_on(body()));
+}
+
 TEST_CASE("stale_head: a busy global queue does not keep the oldest local task waiting", "[stale_head][fairness]") {
   // Every 61st step takes a task from the global queue when it has one; the oldest local task
   // must still be looked at. A foreign thread keeps the global queue busy meanwhile.
-  constexpr int foreign_spawns = 200'000;
+  constexpr int foreign_spawns = 500'000;
   corio::scheduler s({.workers = 1});
   std::atomic<bool> old_ran{false};
   std::atomic<bool> spawner_done{false};
