@@ -1,22 +1,22 @@
 #pragma once
-// When the oldest task a worker knows of has waited long enough to run ahead of newer work. The
-// owner pops its local queue newest first, and takes spilled work back from the global queue
-// newest first too, which keeps fork-join code depth-first and its memory small; alone, that
-// would let a worker that always has newer work starve its oldest task forever (with one worker
-// nobody steals it). So the oldest task (the oldest spilled one if there is any, else the head
-// of the local queue) runs next once it has been the oldest for 10 ms, or for 100 ms while what
-// the previously taken task spawned is still queued.
+// When the task at the head of a worker's local queue has waited long enough to run ahead of
+// newer work. The owner pops its queue newest first, which keeps fork-join code depth-first and
+// its memory small; alone, that would let a worker that always has newer work starve the head
+// forever (with one worker nobody steals it). So the head runs next once it has been the head
+// for 10 ms, or for 100 ms while the queue holds more than the last head taken left behind (it
+// is still expanding). (Spilled work in the global queue has its own, simpler rule:
+// worker::take_stale.)
 //
-// Not sooner than 10 ms: in fork-join code the oldest task is the largest pending subtree, and
-// taking it early expands breadth first. Taking the head every 31 or 1024 steps made skynet (1M
-// leaves) spill 1.4-1.6M of its 1.1M tasks and run 40-80 % slower; a 1 ms bound still spilled
-// 60k. The longer bound while the last take is still expanding: each task taken starts one more
+// Not sooner than 10 ms: in fork-join code the head is the largest pending subtree, and taking
+// it early expands breadth first. Taking the head every 31 or 1024 steps made skynet (1M leaves)
+// spill 1.4-1.6M of its 1.1M tasks and run 40-80 % slower; a 1 ms bound still spilled 60k. The
+// longer bound while the last take is still expanding: each head taken starts one more
 // depth-first path on top of those in progress, and with a plain 10 ms bound skynet with 10M
 // leaves (a subtree of the root takes longer than 10 ms) piled up paths until it spilled 190k
-// tasks and peaked at 125 MiB instead of 4 MiB. A take counts as expanding while more is queued
-// than after any take since the queue last drained, plus a slack for tasks that come and go.
+// tasks and peaked at 125 MiB instead of 4 MiB. A level that stays up for 100 ms is load rather
+// than one expansion: it becomes the new base (see taken()).
 //
-// The wait restarts for each task: a backlog drains one task per bound.
+// The wait restarts for each head: a backlog drains one task per bound.
 //
 // Owner-only state: a worker asks due() now and then (with the global-queue poll).
 #include <chrono>
@@ -44,8 +44,8 @@ public:
       since_ = now;
       return false;
     }
-    const bool expanding = base_ != no_base && queued > base_ + growth_slack;
-    return now - since_ >= (expanding ? expanding_wait : usual_wait);
+    expanding_ = base_ != no_base && queued > base_ + growth_slack;
+    return now - since_ >= (expanding_ ? expanding_wait : usual_wait);
   }
 
   // What due() watches now, if anything.
@@ -60,14 +60,16 @@ public:
     base_ = no_base;
   }
 
-  // The oldest task was taken, leaving `queued` tasks: the next one's wait starts now. The base
-  // only comes down (until the queue drains): a task taken while the last one's remains were
-  // still queued must not lift it, or remains within the slack would pile up take after take.
+  // The oldest task was taken, leaving `queued` tasks: the next one's wait starts now. After a
+  // usual wait the base only comes down (until the queue drains): a task taken while the last
+  // one's remains were still queued must not lift it, or remains within the slack would pile up
+  // take after take. After an expanding wait the queue's level is taken as it is: it stayed up
+  // for 100 ms, so it is load, not one task's expansion, and later tasks wait the usual 10 ms.
   void taken(std::uint64_t next_oldest, std::size_t queued, clock::time_point now) noexcept {
     watching_ = true;
     oldest_ = next_oldest;
     since_ = now;
-    if (queued < base_) base_ = queued;
+    if (expanding_ || queued < base_) base_ = queued;
   }
 
 private:
@@ -75,7 +77,8 @@ private:
   bool watching_ = false; // oldest_ and since_ describe a task seen before
   std::uint64_t oldest_ = 0;
   clock::time_point since_{};
-  std::size_t base_ = no_base; // the fewest queued right after a take since the queue drained
+  std::size_t base_ = no_base; // the queue's level after the takes since it drained (see taken)
+  bool expanding_ = false;     // what the last due() found
 };
 
 } // namespace corio::detail

@@ -222,8 +222,8 @@ void worker::wait_for_token(const std::chrono::nanoseconds* timeout) noexcept {
 std::coroutine_handle<> worker::take_global() noexcept {
   // Wake-ups from outside first, oldest first; then spilled work, newest first, as the local
   // queue would have run it (depth-first).
-  const bool foreign = core_.inject.size() > 0;
-  std::size_t avail = foreign ? core_.inject.size() : core_.overflow.size();
+  const std::size_t outside = core_.inject.size();
+  std::size_t avail = outside > 0 ? outside : core_.overflow.size();
   if (avail == 0) return {};
   // Go's share: an even split across workers plus one, capped so the local queue keeps room.
   std::size_t want = avail / core_.workers.size() + 1;
@@ -231,10 +231,12 @@ std::coroutine_handle<> worker::take_global() noexcept {
   if (want > room / 2 + 1) want = room / 2 + 1;
   if (want > 64) want = 64;
   std::coroutine_handle<> batch[64];
-  std::size_t n = foreign ? core_.inject.pop_batch(batch, want) : core_.overflow.pop_newest(batch, want);
+  std::size_t n = outside > 0 ? core_.inject.pop_batch(batch, want) : 0;
+  const bool from_outside = n > 0;
+  if (!from_outside) n = core_.overflow.pop_newest(batch, want); // also when another worker was first
   if (n == 0) return {};
   global_pops_.add(n);
-  if (foreign) {
+  if (from_outside) {
     check_inject_probe(batch, n);
   } else {
     std::reverse(batch + 1, batch + n); // the next newest ends up on top of the local queue
@@ -282,36 +284,44 @@ std::coroutine_handle<> worker::next_local() noexcept {
 }
 
 std::coroutine_handle<> worker::take_stale() noexcept {
-  // The oldest task this worker knows of: the oldest spilled one, else its queue's head. (The
-  // top bit tells the two apart in the watch.)
-  constexpr std::uint64_t spilled = std::uint64_t{1} << 63;
-  const std::size_t queued = queue_.size() + core_.overflow.size();
+  const auto now = stale_head_watch::clock::now();
+  // Spilled work: its oldest task runs after 10 ms, then one more every 10 ms, per worker, while
+  // any is left. A rate, not the head's rule: the lane is shared, so no worker can tell how long
+  // its oldest task has waited from what the others take, and spilled work must keep moving
+  // even when every worker stays busy. Still slow enough not to start spilled fork-join
+  // subtrees breadth first.
+  if (core_.overflow.size() > 0) {
+    if (!spilled_take_due_) {
+      spilled_take_due_ = now + stale_head_watch::usual_wait;
+    } else if (now >= *spilled_take_due_) {
+      std::coroutine_handle<> h;
+      if (core_.overflow.pop_batch(&h, 1) == 1) {
+        global_pops_.add();
+        spilled_take_due_ = now + stale_head_watch::usual_wait;
+        return h;
+      }
+    }
+  } else {
+    spilled_take_due_.reset();
+  }
+  const std::size_t queued = queue_.size();
   if (queued == 0) {
     stale_head_.forget();
     return {};
   }
-  const auto now = stale_head_watch::clock::now();
-  std::coroutine_handle<> h;
-  if (core_.overflow.size() > 0) {
-    if (!stale_head_.due(spilled | core_.overflow.oldest_id(), queued, now)) return {};
-    if (core_.overflow.pop_batch(&h, 1) == 0) return {}; // another worker took it: watch the next
-    global_pops_.add();
-  } else {
-    // A task put in front of the watched one (yield: push_front) must not restart its wait, or
-    // one that yields for ever would keep it from ever running: keep watching it, and when it
-    // is due, take it out from behind the ones in front.
-    const std::uint32_t head = queue_.head_position();
-    std::uint32_t target = head;
-    if (std::uint64_t w = 0; stale_head_.watching(w) && !(w & spilled)) {
-      const auto in_front = static_cast<std::int32_t>(static_cast<std::uint32_t>(w) - head);
-      if (in_front > 0 && static_cast<std::size_t>(in_front) < queued) target = static_cast<std::uint32_t>(w);
-    }
-    if (!stale_head_.due(target, queued, now)) return {};
-    h = take_from_front(target - head);
-    if (!h) return {}; // a thief holds the queue: try again at the next check
+  // A task put in front of the watched head (yield: push_front) must not restart its wait, or
+  // one that yields for ever would keep it from ever running: keep watching it, and when it is
+  // due, take it out from behind the ones in front.
+  const std::uint32_t head = queue_.head_position();
+  std::uint32_t target = head;
+  if (std::uint64_t w = 0; stale_head_.watching(w)) {
+    const auto in_front = static_cast<std::int32_t>(static_cast<std::uint32_t>(w) - head);
+    if (in_front > 0 && static_cast<std::size_t>(in_front) < queued) target = static_cast<std::uint32_t>(w);
   }
-  stale_head_.taken(core_.overflow.size() > 0 ? spilled | core_.overflow.oldest_id() : queue_.head_position(),
-                    queued - 1, now);
+  if (!stale_head_.due(target, queued, now)) return {};
+  auto h = take_from_front(target - head);
+  if (!h) return {}; // a thief holds the queue: try again at the next check
+  stale_head_.taken(queue_.head_position(), queue_.size(), now);
   return h;
 }
 
@@ -325,10 +335,15 @@ std::coroutine_handle<> worker::take_from_front(std::uint32_t behind) noexcept {
     in_front[taken++] = h;
   }
   // Put the ones in front back where they were, in their order.
+  bool injected = false;
   while (taken > 0) {
     auto back = in_front[--taken];
-    if (!queue_.push_front(back)) core_.inject.push(back);
+    if (!queue_.push_front(back)) {
+      core_.inject.push(back);
+      injected = true;
+    }
   }
+  if (injected) core_.notify_one();
   return h;
 }
 

@@ -14,6 +14,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -121,6 +122,7 @@ private:
   std::uint32_t rng_;
   bool searching_ = false;
   stale_head_watch stale_head_;
+  std::optional<std::chrono::steady_clock::time_point> spilled_take_due_; // take_stale's rate
   bool stale_check_owed_ = false; // the last global-queue poll found work and skipped it
   std::atomic<std::uint64_t> swept_epoch_{0};
   std::atomic<std::uint64_t> collected_epoch_{0};

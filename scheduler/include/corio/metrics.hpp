@@ -61,7 +61,7 @@ struct worker_metrics {
   std::uint64_t unparks = 0;         // times it was woken
   std::uint64_t overflows = 0;       // times its local queue was full and spilled half to global
   std::uint64_t lifo_hits = 0;       // resumptions taken from the LIFO slot
-  std::uint64_t global_pops = 0;     // tasks taken from the global injection queue
+  std::uint64_t global_pops = 0;     // tasks taken from the global queue (either lane)
   std::size_t local_queue_depth = 0; // tasks in its local queue at the snapshot
   // How long coroutine steps ran (one step in 64 is timed, so keeping it on is cheap).
   duration_histogram poll_time;
@@ -72,7 +72,7 @@ struct worker_metrics {
 
 struct scheduler_metrics {
   std::vector<worker_metrics> workers;
-  std::size_t global_queue_depth = 0; // tasks waiting in the global injection queue
+  std::size_t global_queue_depth = 0; // tasks waiting in the global queue (both lanes)
   std::uint64_t tasks_spawned = 0;    // create_task + spawn calls
   std::size_t tasks_alive = 0;        // spawned tasks whose frames still exist
   std::size_t offloads_in_flight = 0; // offload() jobs submitted and not finished
