@@ -69,7 +69,8 @@ void defer_to_worker(std::coroutine_handle<> h) noexcept {
 }
 
 worker::worker(scheduler_core& core, std::size_t index)
-    : core_(core), index_(index), registry_(core, this), rng_(static_cast<std::uint32_t>(index * 0x9E3779B9u + 1)) {
+    : core_(core), index_(index), registry_(core, this), steps_to_poll_(global_queue_interval),
+      rng_(static_cast<std::uint32_t>(index * 0x9E3779B9u + 1)) {
   queue_.set_solo(core.options.workers == 1); // nobody steals from the only worker
 }
 
@@ -250,9 +251,9 @@ std::coroutine_handle<> worker::take_global() noexcept {
 }
 
 std::coroutine_handle<> worker::next_local() noexcept {
-  ++tick_;
-  const std::uint32_t phase = tick_ % global_queue_interval;
-  if (phase == 0) [[unlikely]] {
+  // A countdown rather than a step count modulo 61: a decrement and a compare per step.
+  if (--steps_to_poll_ == 0) [[unlikely]] {
+    steps_to_poll_ = global_queue_interval;
     if (registry_.has_remote()) registry_.drain_remote();
     sweep_if_requested();
     // One task only, as Go does, and only from outside: a batch, or spilled work, would put
@@ -265,7 +266,7 @@ std::coroutine_handle<> worker::next_local() noexcept {
       return h;
     }
     if (auto stale = take_stale()) return stale;
-  } else if (stale_check_owed_ && phase == global_queue_interval / 2) [[unlikely]] {
+  } else if (stale_check_owed_ && steps_to_poll_ == global_queue_interval / 2) [[unlikely]] {
     stale_check_owed_ = false;
     if (auto stale = take_stale()) return stale;
   }

@@ -118,7 +118,7 @@ private:
   frame_cache frames_;
   std::coroutine_handle<> lifo_{};
   unsigned lifo_streak_ = 0;
-  std::uint32_t tick_ = 0;
+  std::uint32_t steps_to_poll_; // next_local's countdown to the global-queue poll
   std::uint32_t rng_;
   bool searching_ = false;
   stale_head_watch stale_head_;
