@@ -46,13 +46,12 @@ TEST_CASE("stale_head: a new oldest task (stolen, spilled, queue refilled) resta
   REQUIRE(w.due(8, 1, t0 + 45ms));
 }
 
-TEST_CASE("stale_head: while what the last taken task spawned is still queued, the next waits 100 ms",
-          "[stale_head]") {
+TEST_CASE("stale_head: while what the last taken task spawned is still queued, the next waits 100 ms", "[stale_head]") {
   stale_head_watch w;
   const auto t0 = stale_head_watch::clock::time_point{} + 1h;
   REQUIRE_FALSE(w.due(1, 50, t0));
   REQUIRE(w.due(1, 50, t0 + 10ms));
-  w.taken(2, 49, t0 + 10ms); // the base: 49
+  w.taken(2, 49, t0 + 10ms);             // the base: 49
   REQUIRE(w.due(2, 49 + 16, t0 + 20ms)); // within the slack
   // Taken with some remains still queued: they count against the same base, so remains cannot
   // pile up take after take.
@@ -101,9 +100,7 @@ TEST_CASE("stale_head: a task queued behind a stream of newer work still runs", 
 
 namespace {
 
-// A 32-ary tree three levels deep whose leaves each take 20 us of CPU: about 0.7 s on one worker,
-// far longer than the 10 ms bound, with a queue of ~93 pending siblings along one path. Counts
-// the tree's tasks alive at once (spawned and not finished).
+// Counts a tree's tasks alive at once (spawned and not finished).
 struct tree_probe {
   std::atomic<long> alive{0};
   std::atomic<long> peak{0};
@@ -115,17 +112,19 @@ struct tree_probe {
   }
 };
 
-corio::task<long> tree(tree_probe& probe, int depth) {
+// Every node spawns `width` children and awaits them, `depth` levels down; each leaf spins for
+// `leaf_work`. Returns the number of nodes.
+corio::task<long> tree(tree_probe& probe, int width, int depth, std::chrono::microseconds leaf_work) {
   long sum = 1;
   if (depth == 0) {
-    const auto until = std::chrono::steady_clock::now() + 20us;
+    const auto until = std::chrono::steady_clock::now() + leaf_work;
     while (std::chrono::steady_clock::now() < until) {
     }
   } else {
     std::vector<corio::join_handle<long>> children;
-    children.reserve(32);
-    probe.spawned(32);
-    for (int i = 0; i < 32; ++i) children.push_back(corio::create_task(tree(probe, depth - 1)));
+    children.reserve(static_cast<std::size_t>(width));
+    probe.spawned(width);
+    for (int i = 0; i < width; ++i) children.push_back(corio::create_task(tree(probe, width, depth - 1, leaf_work)));
     for (auto& c : children) sum += co_await c;
   }
   probe.alive.fetch_sub(1);
@@ -142,7 +141,9 @@ TEST_CASE("stale_head: a long fork-join run on one worker stays depth-first (no 
   corio::scheduler s({.workers = 1});
   tree_probe probe;
   probe.spawned(1);
-  REQUIRE(s.block_on(tree(probe, 3)) == 1 + 32 + 32 * 32 + 32 * 32 * 32);
+  // 32-ary, three levels, leaves of 20 us: ~0.7 s on one worker, far longer than the 10 ms
+  // bound, with ~93 pending siblings along one path.
+  REQUIRE(s.block_on(tree(probe, 32, 3, 20us)) == 1 + 32 + 32 * 32 + 32 * 32 * 32);
   const auto m = s.metrics();
   REQUIRE(m.workers.size() == 1);
   CHECK(m.workers[0].overflows == 0);
@@ -263,31 +264,6 @@ TEST_CASE("stale_head: a busy global queue does not keep the oldest local task w
   REQUIRE(ok);
 }
 
-namespace {
-
-// A root spawning `width` tasks that each spawn `width` leaves: wider than the local queue, so
-// both levels spill. Counts the tasks alive at once, as tree() does.
-corio::task<long> wide_leaf(tree_probe& probe) {
-  probe.alive.fetch_sub(1);
-  co_return 1;
-}
-
-corio::task<long> wide_node(tree_probe& probe, int width, int depth) {
-  long sum = 1;
-  if (depth > 0) {
-    std::vector<corio::join_handle<long>> children;
-    children.reserve(static_cast<std::size_t>(width));
-    probe.spawned(width);
-    for (int i = 0; i < width; ++i)
-      children.push_back(corio::create_task(depth == 1 ? wide_leaf(probe) : wide_node(probe, width, depth - 1)));
-    for (auto& c : children) sum += co_await c;
-  }
-  probe.alive.fetch_sub(1);
-  co_return sum;
-}
-
-} // namespace
-
 TEST_CASE("stale_head: spilled fork-join work is taken back newest first, so a wide fan-out stays depth-first",
           "[stale_head][fairness]") {
   // Spilled work used to come back oldest first, so every spilled child of the root started
@@ -296,7 +272,9 @@ TEST_CASE("stale_head: spilled fork-join work is taken back newest first, so a w
   corio::scheduler s({.workers = 1});
   tree_probe probe;
   probe.spawned(1);
-  REQUIRE(s.block_on(wide_node(probe, width, 2)) == 1 + long{width} * (1 + width));
+  // A root spawning 400 tasks that each spawn 400 leaves: wider than the local queue, so both
+  // levels spill.
+  REQUIRE(s.block_on(tree(probe, width, 2, 0us)) == 1 + long{width} * (1 + width));
   CHECK(s.metrics().workers[0].overflows > 0);
   // The root's children and one child's leaves, with some slack for the fairness rule.
   CHECK(probe.peak.load() < 5 * width);
