@@ -13,7 +13,6 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
-#include <cstdint>
 #include <mutex>
 #include <utility>
 
@@ -64,7 +63,6 @@ public:
       done += k;
       if (head_pos_ == segment::slots && head_ != tail_) drop_head_segment();
     }
-    oldest_id_.fetch_add(n, std::memory_order_relaxed);
     finish_pop(n);
     return n;
   }
@@ -87,10 +85,6 @@ public:
     return n;
   }
 
-  // Changes whenever the oldest queued handle does (it was taken, or the queue emptied and
-  // filled again), so the fairness rule can tell how long one task has been the oldest.
-  std::uint64_t oldest_id() const noexcept { return oldest_id_.load(std::memory_order_relaxed); }
-
   std::size_t size() const noexcept { return len_.load(std::memory_order_seq_cst); }
 
   void clear() {
@@ -101,7 +95,6 @@ public:
       tail_ = head_;
     }
     head_pos_ = tail_pos_ = count_ = 0;
-    oldest_id_.fetch_add(1, std::memory_order_relaxed);
     len_.store(0, std::memory_order_relaxed);
   }
 
@@ -143,10 +136,7 @@ private:
   // The last pop's bookkeeping; an emptied queue starts again at the start of its one segment.
   void finish_pop(std::size_t n) {
     count_ -= n;
-    if (count_ == 0) {
-      head_pos_ = tail_pos_ = 0;
-      oldest_id_.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (count_ == 0) head_pos_ = tail_pos_ = 0;
     len_.fetch_sub(n, std::memory_order_relaxed);
   }
 
@@ -186,7 +176,6 @@ private:
   std::size_t spares_ = 0;
   std::size_t count_ = 0;
   std::atomic<std::size_t> len_{0};
-  std::atomic<std::uint64_t> oldest_id_{0}; // written under mu_
 };
 
 } // namespace corio::detail

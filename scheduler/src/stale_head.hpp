@@ -34,13 +34,12 @@ public:
   // expanding: more than a task or two that come and go, less than a fork-join level or two.
   static constexpr std::size_t growth_slack = 16;
 
-  // True when the task identified by `oldest` (any value that changes when the oldest task does)
-  // has been the oldest long enough to run next; `queued` counts the tasks queued now. The
-  // caller then takes it and calls taken().
-  bool due(std::uint64_t oldest, std::size_t queued, clock::time_point now) noexcept {
-    if (!watching_ || oldest != oldest_) {
+  // True when the task at queue position `head` has been the head long enough to run next;
+  // `queued` counts the tasks queued now. The caller then takes it and calls taken().
+  bool due(std::uint32_t head, std::size_t queued, clock::time_point now) noexcept {
+    if (!watching_ || head != head_) {
       watching_ = true;
-      oldest_ = oldest;
+      head_ = head;
       since_ = now;
       return false;
     }
@@ -48,34 +47,34 @@ public:
     return now - since_ >= (expanding_ ? expanding_wait : usual_wait);
   }
 
-  // What due() watches now, if anything.
-  bool watching(std::uint64_t& oldest) const noexcept {
-    oldest = oldest_;
+  // The position due() watches now, if any.
+  bool watching(std::uint32_t& head) const noexcept {
+    head = head_;
     return watching_;
   }
 
-  // Nothing is queued: the next oldest task starts its wait when first seen.
+  // Nothing is queued: the next head starts its wait when first seen.
   void forget() noexcept {
     watching_ = false;
     base_ = no_base;
   }
 
-  // The oldest task was taken, leaving `queued` tasks: the next one's wait starts now. After a
+  // The head was taken, leaving `queued` tasks: the next one's wait starts now. After a
   // usual wait the base only comes down (until the queue drains): a task taken while the last
   // one's remains were still queued must not lift it, or remains within the slack would pile up
   // take after take. After an expanding wait the queue's level is taken as it is: it stayed up
   // for 100 ms, so it is load, not one task's expansion, and later tasks wait the usual 10 ms.
-  void taken(std::uint64_t next_oldest, std::size_t queued, clock::time_point now) noexcept {
+  void taken(std::uint32_t next_head, std::size_t queued, clock::time_point now) noexcept {
     watching_ = true;
-    oldest_ = next_oldest;
+    head_ = next_head;
     since_ = now;
     if (expanding_ || queued < base_) base_ = queued;
   }
 
 private:
   static constexpr std::size_t no_base = static_cast<std::size_t>(-1);
-  bool watching_ = false; // oldest_ and since_ describe a task seen before
-  std::uint64_t oldest_ = 0;
+  bool watching_ = false; // head_ and since_ describe a task seen before
+  std::uint32_t head_ = 0;
   clock::time_point since_{};
   std::size_t base_ = no_base; // the queue's level after the takes since it drained (see taken)
   bool expanding_ = false;     // what the last due() found

@@ -315,9 +315,9 @@ std::coroutine_handle<> worker::take_stale() noexcept {
   // due, take it out from behind the ones in front.
   const std::uint32_t head = queue_.head_position();
   std::uint32_t target = head;
-  if (std::uint64_t w = 0; stale_head_.watching(w)) {
-    const auto in_front = static_cast<std::int32_t>(static_cast<std::uint32_t>(w) - head);
-    if (in_front > 0 && static_cast<std::size_t>(in_front) < queued) target = static_cast<std::uint32_t>(w);
+  if (std::uint32_t w = 0; stale_head_.watching(w)) {
+    const auto in_front = static_cast<std::int32_t>(w - head);
+    if (in_front > 0 && static_cast<std::size_t>(in_front) < queued) target = w;
   }
   if (!stale_head_.due(target, queued, now)) return {};
   auto h = take_from_front(target - head);
