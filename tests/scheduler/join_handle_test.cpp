@@ -4,8 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <memory>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -102,6 +105,54 @@ TEST_CASE("join_handle: an exception nobody retrieves is reported exactly once",
   REQUIRE(dropped == 1);
 }
 
+TEST_CASE("join_handle: co_await frees the task at once; the handle still answers", "[join_handle]") {
+  corio::scheduler s({.workers = 1});
+  // Values move out (a move-only one too), and no frame outlives its co_await while the handles
+  // are still held: only block_on's driver is left alive.
+  auto many = [&s]() -> corio::task<std::size_t> {
+    auto boxed = [](int v) -> corio::task<std::unique_ptr<int>> { co_return std::make_unique<int>(v); };
+    std::vector<corio::join_handle<std::unique_ptr<int>>> hs;
+    for (int i = 0; i < 100; ++i) hs.push_back(corio::create_task(boxed(i)));
+    int sum = 0;
+    for (auto& h : hs) sum += *co_await h;
+    if (sum != 4950) co_return 0;
+    for (auto& h : hs)
+      if (!h.valid() || !h.done() || h.failed() || h.cancelled()) co_return 0;
+    co_return s.metrics().tasks_alive;
+  };
+  REQUIRE(s.block_on(many()) == 1);
+
+  // How it ended stays readable, and the handle cannot be awaited again.
+  auto ended = []() -> corio::task<std::string> {
+    std::string r;
+    auto failing = corio::create_task(fail("boom"));
+    try {
+      co_await failing;
+    } catch (const std::runtime_error& e) {
+      r += e.what();
+    }
+    r += failing.done() && failing.failed() && !failing.cancelled() ? " failed" : " ?";
+    std::atomic<bool> never{false};
+    auto stopped = corio::create_task(wait_for_flag(never, 1));
+    co_await corio::yield();
+    stopped.cancel();
+    try {
+      co_await stopped;
+    } catch (const corio::cancelled_error&) {
+      r += " cancelled";
+    }
+    r += stopped.done() && stopped.cancelled() && !stopped.failed() && !stopped.cancel() ? " flagged" : " ?";
+    co_await stopped.until_done(); // finished: returns at once
+    try {
+      co_await stopped;
+    } catch (const corio::invalid_state_error&) {
+      r += " once";
+    }
+    co_return r;
+  };
+  REQUIRE(s.block_on(ended()) == "boom failed cancelled flagged once");
+}
+
 TEST_CASE("join_handle: misuse is an invalid_state_error", "[join_handle]") {
   corio::scheduler s({.workers = 1});
   auto twice = []() -> corio::task<bool> {
@@ -153,6 +204,8 @@ TEST_CASE("join_handle: a handle that outlives shutdown reports cancelled_error"
     co_return false;
   };
   REQUIRE(other.block_on(await_it(h)));
+  REQUIRE(h.cancelled());
+  REQUIRE_FALSE(h.failed());
 }
 
 TEST_CASE("join_handle: awaiting a task of another runtime is a runtime_error", "[join_handle]") {

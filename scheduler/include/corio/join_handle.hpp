@@ -26,6 +26,9 @@
 
 #include <atomic>
 #include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <type_traits>
 #include <utility>
 
 namespace corio {
@@ -57,14 +60,13 @@ public:
   using value_type = T;
 
   join_handle() noexcept = default;
-  explicit join_handle(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
-  join_handle(join_handle&& o) noexcept : observed_(o.observed_), h_(std::exchange(o.h_, {})), consumed_(o.consumed_) {}
+  explicit join_handle(std::coroutine_handle<promise_type> h) noexcept
+      : bits_(reinterpret_cast<std::uintptr_t>(h.address())) {}
+  join_handle(join_handle&& o) noexcept : bits_(std::exchange(o.bits_, 0)) {}
   join_handle& operator=(join_handle&& o) noexcept {
     if (this != &o) {
       reset();
-      h_ = std::exchange(o.h_, {});
-      consumed_ = o.consumed_;
-      observed_ = o.observed_;
+      bits_ = std::exchange(o.bits_, 0);
     }
     return *this;
   }
@@ -73,11 +75,13 @@ public:
   ~join_handle() { reset(); }
 
   // True while the handle refers to a task (not default-constructed, moved-from or detached).
-  bool valid() const noexcept { return static_cast<bool>(h_); }
+  // A handle whose result co_await took stays valid: done() and cancelled() still answer.
+  bool valid() const noexcept { return bits_ != 0; }
 
   // True once the task has finished, with a value, an exception, or destroyed by shutdown.
   bool done() const noexcept {
-    if (!h_) return false;
+    if (bits_ & consumed_bit) return true;
+    if (!frame()) return false;
     auto s = state().load(std::memory_order_acquire);
     return (s & detail::completed) || !(s & detail::frame_live);
   }
@@ -86,7 +90,7 @@ public:
   // debug mode reports a handle dropped without co_await, cancel() or detach() (a task whose
   // result nobody looks at is often a forgotten co_await).
   void detach() noexcept {
-    observed_ = true;
+    bits_ |= observed_bit;
     reset();
   }
 
@@ -95,17 +99,27 @@ public:
   // result stands. Thread-safe, from anywhere.
   // Returns false if the task has already finished (or the handle is empty).
   bool cancel() noexcept {
-    if (!h_) return false;
-    observed_ = true;
-    return detail::request_cancel(detail::join_header(h_));
+    if (!frame()) return false;
+    bits_ |= observed_bit;
+    return detail::request_cancel(detail::join_header(handle()));
   }
 
   // True once the task has finished by cancelled_error (or was destroyed by a shutdown).
   bool cancelled() const noexcept {
-    if (!h_) return false;
+    if (bits_ & consumed_bit) return (bits_ & ended_cancelled_bit) != 0;
+    if (!frame()) return false;
     auto s = state().load(std::memory_order_acquire);
     if (!(s & detail::frame_live)) return true;
-    return (s & detail::completed) && h_.promise().cancelled_;
+    return (s & detail::completed) && handle().promise().cancelled_;
+  }
+
+  // True once the task has finished with an exception other than cancelled_error.
+  bool failed() const noexcept {
+    if (bits_ & consumed_bit) return (bits_ & ended_failed_bit) != 0;
+    if (!frame()) return false;
+    auto s = state().load(std::memory_order_acquire);
+    return (s & detail::completed) && (s & detail::frame_live) &&
+           handle().promise().kind_ == detail::promise_base::holds_error && !handle().promise().cancelled_;
   }
 
   // co_await: the task's value or exception. If the awaiting task is cancelled meanwhile, the
@@ -124,20 +138,23 @@ public:
     bool passed_on = false;      // we were cancelled while waiting and cancelled the task
 
     bool await_ready() const {
-      if (!self.h_) throw invalid_state_error("corio: co_await on an empty join_handle");
-      if (Take && self.consumed_) throw invalid_state_error("corio: a join_handle can be awaited only once");
+      if (self.bits_ & consumed_bit) {
+        if (Take) throw invalid_state_error("corio: a join_handle can be awaited only once");
+        return true;
+      }
+      if (!self.frame()) throw invalid_state_error("corio: co_await on an empty join_handle");
       return self.done();
     }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> caller) {
-      detail::check_join_from_same_runtime(detail::join_header(self.h_));
+      detail::check_join_from_same_runtime(detail::join_header(self.handle()));
       root = detail::cancel_root(caller, *this);
       detail::cancel_lock lock(root);
       if (lock.pending()) {
         stopped_before = true;
         return false;
       }
-      self.h_.promise().continuation_ = caller;
+      self.handle().promise().continuation_ = caller;
       this->caller = caller;
       caller_sched = detail::current_scheduler();
       on_cancel = pass_on_cancel ? &pass_on : &stop_waiting;
@@ -152,17 +169,12 @@ public:
       return true;
     }
     decltype(auto) await_resume() {
-      self.observed_ = true;
+      self.bits_ |= observed_bit;
       detail::task_header* r = std::exchange(root, nullptr); // the destructor has nothing left to do
       detail::disarm_cancel(r, this);
       if (stopped_before || passed_on || gave_up) detail::deliver_cancel(r);
       if constexpr (!Take) return;
-      else {
-      self.consumed_ = true;
-      if (!(self.state().load(std::memory_order_acquire) & detail::frame_live))
-        throw cancelled_error("corio: the task was destroyed unfinished by a runtime shutdown");
-      return self.h_.promise().take();
-      }
+      else return self.take_result();
     }
     ~basic_awaiter() { detail::disarm_cancel(root, this); }
 
@@ -170,7 +182,7 @@ public:
     static void pass_on(detail::cancel_registration* r) noexcept {
       auto* a = static_cast<basic_awaiter*>(r);
       a->passed_on = true;
-      detail::request_cancel(detail::join_header(a->self.h_));
+      detail::request_cancel(detail::join_header(a->self.handle()));
     }
     // wait_detached: stop waiting, leave the task alone (unless it has just finished: then it is
     // resuming us with its result already).
@@ -194,31 +206,68 @@ public:
   // afterwards); a cancellation of the waiter is not passed on (used by corio::wait).
   basic_awaiter<false> until_done() noexcept { return basic_awaiter<false>(*this, false); }
 
-  // True once the task has finished with an exception other than cancelled_error.
-  bool failed() const noexcept {
-    if (!h_) return false;
-    auto s = state().load(std::memory_order_acquire);
-    return (s & detail::completed) && (s & detail::frame_live) &&
-           h_.promise().kind_ == detail::promise_base::holds_error && !h_.promise().cancelled_;
-  }
   awaiter operator co_await() & noexcept { return awaiter(*this); }
   awaiter operator co_await() && noexcept { return awaiter(*this); }
 
 protected:
-  bool observed_ = false; // awaited, cancelled or detached: dropping it is deliberate
+  void mark_observed() noexcept { bits_ |= observed_bit; } // dropping it is deliberate
 
 private:
-  std::atomic<std::uint32_t>& state() const noexcept { return detail::join_header(h_)->state; }
-  void reset() noexcept {
-    if (h_) {
-      if (!observed_ && detail::debug_active()) [[unlikely]]
-        detail::report_dropped_handle(detail::join_header(h_), done());
-      detail::release_join(std::exchange(h_, {}), &detail::unretrieved_error_of<T>);
+  // The task's frame address, with flags in its low four bits (frames are 16-byte aligned): one
+  // word per handle, as a program that keeps a million of them in a vector notices.
+  static constexpr std::uintptr_t observed_bit = 1;        // awaited, cancelled or detached
+  static constexpr std::uintptr_t consumed_bit = 2;        // co_await took the result; task freed
+  static constexpr std::uintptr_t ended_cancelled_bit = 4; // (consumed) it ended cancelled
+  static constexpr std::uintptr_t ended_failed_bit = 8;    // (consumed) it ended with another error
+  static constexpr std::uintptr_t flag_bits = 15;
+  static_assert(alignof(detail::task_header) > flag_bits, "frames must leave the flag bits free");
+
+  void* frame() const noexcept { return reinterpret_cast<void*>(bits_ & ~flag_bits); }
+  std::coroutine_handle<promise_type> handle() const noexcept {
+    return std::coroutine_handle<promise_type>::from_address(frame());
+  }
+  std::atomic<std::uint32_t>& state() const noexcept { return detail::join_header(handle())->state; }
+
+  // The result, taken once the task has finished. The task is freed right here rather than when
+  // the handle is dropped: its memory is in cache now, and a million handles dropped later would
+  // each fetch it again.
+  T take_result() {
+    auto h = handle();
+    auto& p = h.promise();
+    if (!(state().load(std::memory_order_acquire) & detail::frame_live)) {
+      release_consumed(ended_cancelled_bit);
+      throw cancelled_error("corio: the task was destroyed unfinished by a runtime shutdown");
+    }
+    if (p.kind_ == detail::promise_base::holds_error) {
+      std::exception_ptr e = p.take_error();
+      release_consumed(p.cancelled_ ? ended_cancelled_bit : ended_failed_bit);
+      std::rethrow_exception(std::move(e));
+    }
+    if constexpr (std::is_void_v<T>) {
+      p.take();
+      release_consumed(0);
+    } else {
+      T v = p.take();
+      release_consumed(0);
+      return v;
     }
   }
+  void release_consumed(std::uintptr_t ended) noexcept {
+    auto h = handle();
+    bits_ = observed_bit | consumed_bit | ended;
+    detail::release_join(h, &detail::unretrieved_error_of<T>);
+  }
 
-  std::coroutine_handle<promise_type> h_{};
-  bool consumed_ = false;
+  void reset() noexcept {
+    if (frame()) {
+      if (!(bits_ & observed_bit) && detail::debug_active()) [[unlikely]]
+        detail::report_dropped_handle(detail::join_header(handle()), done());
+      detail::release_join(handle(), &detail::unretrieved_error_of<T>);
+    }
+    bits_ = 0;
+  }
+
+  std::uintptr_t bits_ = 0;
 };
 
 } // namespace corio

@@ -223,7 +223,7 @@ task<await_result_t<A&&>> group_child(std::shared_ptr<task_group_state> st, A a)
 template <class T>
 class group_handle : public join_handle<T> {
 public:
-  group_handle(join_handle<T>&& h) noexcept : join_handle<T>(std::move(h)) { this->observed_ = true; }
+  group_handle(join_handle<T>&& h) noexcept : join_handle<T>(std::move(h)) { this->mark_observed(); }
 };
 
 class task_group {

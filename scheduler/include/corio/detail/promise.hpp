@@ -168,6 +168,11 @@ struct result_storage : promise_base {
     ::new (static_cast<void*>(std::addressof(value_))) V(std::forward<A>(a)...);
     kind_ = holds_value;
   }
+  // The exception, marked retrieved (the caller checked kind_ == holds_error).
+  std::exception_ptr take_error() noexcept {
+    retrieved_ = true;
+    return error_;
+  }
   V& value_or_rethrow() {
     retrieved_ = true;
     if (kind_ == holds_error) std::rethrow_exception(error_);
