@@ -7,7 +7,8 @@
 #include <string>
 
 namespace {
-corio::task<int> work(std::atomic<bool>& go, std::atomic<bool>& finished) {
+corio::task<int> work(std::atomic<bool>& go, std::atomic<bool>& finished, std::atomic<bool>* started = nullptr) {
+  if (started) *started = true;
   while (!go.load()) co_await corio::yield();
   finished = true;
   co_return 5;
@@ -17,14 +18,18 @@ corio::task<int> work(std::atomic<bool>& go, std::atomic<bool>& finished) {
 TEST_CASE("shield: the waiter is cancelled, the shielded work runs to completion", "[shield][cancel]") {
   std::atomic<bool> finished{false};
   std::atomic<bool> go{false};
+  std::atomic<bool> started{false};
   {
     corio::scheduler s({.workers = 2});
     auto body = [&]() -> corio::task<std::string> {
-      auto outer = [](std::atomic<bool>& go, std::atomic<bool>& finished) -> corio::task<int> {
-        co_return co_await corio::shield(work(go, finished));
+      auto outer = [](std::atomic<bool>& go, std::atomic<bool>& finished, std::atomic<bool>& started) -> corio::task<int> {
+        co_return co_await corio::shield(work(go, finished, &started));
       };
-      auto h = corio::create_task(outer(go, finished));
-      for (int i = 0; i < 5; ++i) co_await corio::yield();
+      auto h = corio::create_task(outer(go, finished, started));
+      // Cancel once the shielded work exists. A fixed number of yields was not enough: the
+      // other worker could steal `outer` and be preempted past them, and a task cancelled
+      // before it starts never runs its body, so the work was never created.
+      while (!started.load()) co_await corio::yield();
       h.cancel();
       std::string r;
       try {
