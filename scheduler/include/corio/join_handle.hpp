@@ -11,6 +11,10 @@
 //   do_other_things();
 //   std::string body = co_await h;  // resumes on a worker once fetch() is done
 //
+// co_await takes the result once and frees the task there and then (its memory is in cache at
+// that moment); afterwards the handle stays valid(), and done(), cancelled() and failed() still
+// answer. A join_handle is one word.
+//
 // Threading: the awaiter resumes on the worker that finished the task, which hands over
 // directly. Await a handle only from a task of the same runtime (from another one it throws
 // corio::runtime_error; from a plain thread use runtime::block_on). Awaiting twice or awaiting
