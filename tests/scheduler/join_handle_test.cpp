@@ -153,6 +153,43 @@ TEST_CASE("join_handle: co_await frees the task at once; the handle still answer
   REQUIRE(s.block_on(ended()) == "boom failed cancelled flagged once");
 }
 
+namespace {
+// A result whose move throws once `armed` is set: the move out of the finished task fails.
+struct fragile {
+  std::atomic<bool>* armed;
+  explicit fragile(std::atomic<bool>* a) : armed(a) {}
+  fragile(fragile&& o) : armed(o.armed) {
+    if (armed->load()) throw std::runtime_error("move failed");
+  }
+};
+} // namespace
+
+TEST_CASE("join_handle: a result whose move throws still consumes the handle and frees the task", "[join_handle]") {
+  corio::scheduler s({.workers = 1});
+  auto body = [&s]() -> corio::task<std::string> {
+    std::atomic<bool> armed{false};
+    auto make = [](std::atomic<bool>* a) -> corio::task<fragile> { co_return fragile(a); };
+    auto h = corio::create_task(make(&armed));
+    co_await h.until_done();
+    armed = true;
+    std::string r;
+    try {
+      (void)co_await h;
+    } catch (const std::runtime_error& e) {
+      r += e.what();
+    }
+    try {
+      (void)co_await h;
+    } catch (const corio::invalid_state_error&) {
+      r += ", once";
+    }
+    r += h.done() ? ", done" : ", not done";
+    r += s.metrics().tasks_alive == 1 ? ", freed" : ", kept";
+    co_return r;
+  };
+  REQUIRE(s.block_on(body()) == "move failed, once, done, freed");
+}
+
 TEST_CASE("join_handle: misuse is an invalid_state_error", "[join_handle]") {
   corio::scheduler s({.workers = 1});
   auto twice = []() -> corio::task<bool> {

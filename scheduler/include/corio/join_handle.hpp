@@ -247,14 +247,13 @@ private:
       release_consumed(p.cancelled_ ? ended_cancelled_bit : ended_failed_bit);
       std::rethrow_exception(std::move(e));
     }
-    if constexpr (std::is_void_v<T>) {
-      p.take();
-      release_consumed(0);
-    } else {
-      T v = p.take();
-      release_consumed(0);
-      return v;
-    }
+    // Freed once the value is in the caller's hands, also when moving it out throws (the
+    // handle is consumed either way, as a second co_await must not see a moved-from value).
+    struct release_on_exit {
+      join_handle& self;
+      ~release_on_exit() { self.release_consumed(0); }
+    } release{*this};
+    return p.take();
   }
   void release_consumed(std::uintptr_t ended) noexcept {
     auto h = handle();
