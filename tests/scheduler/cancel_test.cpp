@@ -111,7 +111,9 @@ TEST_CASE("cancel: a task with a frame over 32 KiB cancelled before it starts ne
 TEST_CASE("cancel: delivered once at the next suspension point, may be caught and the task go on", "[cancel]") {
   corio::scheduler s({.workers = 2});
   auto body = []() -> corio::task<int> {
-    auto stubborn = []() -> corio::task<int> {
+    std::atomic<bool> started{false};
+    auto stubborn = [](std::atomic<bool>& started) -> corio::task<int> {
+      started = true;
       int caught = 0;
       for (int round = 0; round < 3; ++round) {
         try {
@@ -126,8 +128,10 @@ TEST_CASE("cancel: delivered once at the next suspension point, may be caught an
       }
       co_return -1;
     };
-    auto h = corio::create_task(stubborn());
-    co_await corio::yield();
+    auto h = corio::create_task(stubborn(started));
+    // Cancel once it runs: one yield was not always enough (the other worker could steal it and
+    // be preempted), and a task cancelled before it starts never runs its body.
+    while (!started.load()) co_await corio::yield();
     h.cancel();
     co_return co_await h;
   };
