@@ -112,7 +112,7 @@ TEST_CASE("cancel: delivered once at the next suspension point, may be caught an
   corio::scheduler s({.workers = 2});
   auto body = []() -> corio::task<int> {
     std::atomic<bool> started{false};
-    auto stubborn = [](std::atomic<bool>& started) -> corio::task<int> {
+    auto keeps_going = [](std::atomic<bool>& started) -> corio::task<int> {
       started = true;
       int caught = 0;
       for (int round = 0; round < 3; ++round) {
@@ -128,7 +128,7 @@ TEST_CASE("cancel: delivered once at the next suspension point, may be caught an
       }
       co_return -1;
     };
-    auto h = corio::create_task(stubborn(started));
+    auto h = corio::create_task(keeps_going(started));
     // Cancel once it runs: one yield was not always enough (the other worker could steal it and
     // be preempted), and a task cancelled before it starts never runs its body.
     while (!started.load()) co_await corio::yield();
@@ -550,7 +550,7 @@ TEST_CASE("cancel_pending: a task that ignores cancellation is reported as left 
   std::atomic<bool> stop{false};
   std::atomic<bool> started{false};
   corio::scheduler s({.workers = 2});
-  auto stubborn = [](std::atomic<bool>& stop, std::atomic<bool>& started) -> corio::task<void> {
+  auto keeps_going = [](std::atomic<bool>& stop, std::atomic<bool>& started) -> corio::task<void> {
     started = true;
     while (!stop.load()) {
       try {
@@ -559,7 +559,7 @@ TEST_CASE("cancel_pending: a task that ignores cancellation is reported as left 
       }
     }
   };
-  auto h = s.spawn(stubborn(stop, started));
+  auto h = s.spawn(keeps_going(stop, started));
   while (!started.load()) std::this_thread::yield(); // cancelled before it starts, it would never run
   auto r = s.cancel_pending(std::chrono::steady_clock::now() + 50ms);
   REQUIRE(r.cancelled == 1);
