@@ -27,6 +27,17 @@ corio::task<int> spin_until_cancelled(std::atomic<int>& seen) {
   }
 }
 
+// Returns once the task named `name` is suspended in something corio can see. Started is not
+// enough: a request that comes before the task reaches its await is taken at that await without
+// being passed on, and under load the other worker can be preempted for a long time in between.
+corio::task<void> until_waiting(std::string_view name) {
+  for (;;) {
+    for (const auto& t : co_await corio::all_tasks())
+      if (t.name == name && t.state == corio::task_state::waiting) co_return;
+    co_await corio::yield();
+  }
+}
+
 corio::task<std::string> outcome_of(corio::join_handle<int>& h) {
   try {
     co_return std::to_string(co_await h);
@@ -157,8 +168,8 @@ TEST_CASE("cancel: awaiting a handle passes the waiter's cancellation on to the 
   auto body = [&]() -> corio::task<std::string> {
     auto child = corio::create_task(spin_until_cancelled(seen));
     auto middle = [](corio::join_handle<int>& c) -> corio::task<int> { co_return co_await c; };
-    auto m = corio::create_task(middle(child));
-    co_await corio::yield();
+    auto m = corio::create_task(middle(child), "middle");
+    co_await until_waiting("middle");
     m.cancel();
     std::string r;
     try {
@@ -347,14 +358,19 @@ TEST_CASE("cancel: an offload cancelled before it is awaited never starts its jo
 
 TEST_CASE("cancel: gather cancels its branches when it is cancelled, and waits for them", "[cancel][gather]") {
   corio::scheduler s({.workers = 2});
-  std::atomic<int> seen{0};
+  std::atomic<int> seen{0}, started{0};
   auto body = [&]() -> corio::task<std::string> {
-    auto g = [](std::atomic<int>& seen) -> corio::task<void> {
-      co_await corio::gather(spin_until_cancelled(seen), spin_until_cancelled(seen), spin_until_cancelled(seen));
+    // A branch cancelled before it starts never runs its body (nor counts in `seen`).
+    auto branch = [](std::atomic<int>& seen, std::atomic<int>& started) -> corio::task<int> {
+      started.fetch_add(1);
+      co_return co_await spin_until_cancelled(seen);
     };
-    auto h = corio::create_task(g(seen));
-    co_await corio::yield();
-    co_await corio::yield();
+    auto g = [&]() -> corio::task<void> {
+      co_await corio::gather(branch(seen, started), branch(seen, started), branch(seen, started));
+    };
+    auto h = corio::create_task(g(), "gather");
+    co_await until_waiting("gather");
+    while (started.load() < 3) co_await corio::yield();
     h.cancel();
     try {
       co_await h;
