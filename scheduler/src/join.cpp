@@ -60,7 +60,7 @@ void release_join(std::coroutine_handle<> self, unretrieved_reader unretrieved) 
   // leaves finished tasks' state alone, so the handle is the only writer: a plain store will do.
   if (auto s = h->state.load(std::memory_order_acquire); (s & (completed | frame_live)) == (completed | frame_live)) {
     h->state.store(s & ~handle_live, std::memory_order_relaxed);
-    report_unretrieved(unretrieved(self));
+    if (unretrieved) report_unretrieved(unretrieved(self));
     self.destroy();
     return;
   }
@@ -70,7 +70,7 @@ void release_join(std::coroutine_handle<> self, unretrieved_reader unretrieved) 
     return;
   }
   if (prev & completed) {
-    report_unretrieved(unretrieved(self));
+    if (unretrieved) report_unretrieved(unretrieved(self));
     self.destroy();
   }
 }

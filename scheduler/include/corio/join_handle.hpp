@@ -42,6 +42,8 @@ namespace detail {
 // `unretrieved` reads the task's exception if nobody took it; called only once the caller is
 // known to be the one that destroys the finished task.
 using unretrieved_reader = const std::exception_ptr* (*)(std::coroutine_handle<>) noexcept;
+// Drops the handle's hold on the task. unretrieved: how to find an exception nobody took, to
+// report it; null when the handle's co_await took the result.
 void release_join(std::coroutine_handle<> h, unretrieved_reader unretrieved) noexcept;
 template <class T>
 const std::exception_ptr* unretrieved_error_of(std::coroutine_handle<> h) noexcept {
@@ -258,7 +260,7 @@ private:
   void release_consumed(std::uintptr_t ended) noexcept {
     auto h = handle();
     bits_ = observed_bit | consumed_bit | ended;
-    detail::release_join(h, &detail::unretrieved_error_of<T>);
+    detail::release_join(h, nullptr); // the await took the result or the exception: nothing to report
   }
 
   void reset() noexcept {
