@@ -183,7 +183,7 @@ private:
   }
 
   // Settles a pop under the lock: with no thief in flight, head_ is exact.
-  handle pop_back_locked() noexcept {
+  [[gnu::noinline]] handle pop_back_locked() noexcept { // rare: keeps pop_back small to inline
     lock_spin();
     handle out = pop_exact();
     unlock();

@@ -250,9 +250,19 @@ std::coroutine_handle<> worker::take_global() noexcept {
   return batch[0];
 }
 
-std::coroutine_handle<> worker::next_local() noexcept {
-  // A countdown rather than a step count modulo 61: a decrement and a compare per step.
-  if (--steps_to_poll_ == 0) [[unlikely]] {
+inline std::coroutine_handle<> worker::next_local() noexcept {
+  // A countdown rather than a step count modulo 61: a decrement and a compare per step. The
+  // common step (no check due, nothing in the LIFO slot) stays this small so that it inlines
+  // into run(); everything else is in next_local_slow.
+  if (--steps_to_poll_ == 0 || stale_check_owed_ || lifo_) [[unlikely]]
+    return next_local_slow();
+  lifo_streak_ = 0;
+  if (auto h = queue_.pop_back()) return h;
+  return take_global();
+}
+
+std::coroutine_handle<> worker::next_local_slow() noexcept {
+  if (steps_to_poll_ == 0) {
     steps_to_poll_ = global_queue_interval;
     if (registry_.has_remote()) registry_.drain_remote();
     sweep_if_requested();

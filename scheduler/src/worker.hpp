@@ -95,7 +95,8 @@ public:
 private:
   friend class corio::scheduler; // spawn_task's fast path
   void run();
-  std::coroutine_handle<> next_local() noexcept;
+  [[gnu::always_inline]] std::coroutine_handle<> next_local() noexcept; // run()'s step
+  [[gnu::noinline]] std::coroutine_handle<> next_local_slow() noexcept;
   std::coroutine_handle<> take_global() noexcept;
   std::coroutine_handle<> take_stale() noexcept;
   // Takes the task `behind` places from the head of the local queue, leaving the ones in front.
