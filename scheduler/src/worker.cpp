@@ -151,8 +151,20 @@ void worker::schedule_local(std::coroutine_handle<> h) noexcept {
 
 namespace corio {
 
-// Here rather than in scheduler.cpp so the worker path inlines: it is half of every spawn.
+// Here rather than in scheduler.cpp so the worker path inlines: it is half of every spawn. The
+// common case (on one of this runtime's workers, no debug mode, no trace) is kept apart from the
+// rest so that it needs no stack frame of its own.
 void scheduler::spawn_task(detail::promise_base&, std::coroutine_handle<> h) {
+  auto* w = detail::worker::current();
+  if (!w || &w->core() != impl_.get() || detail::debug_active() || detail::trace_enabled()) [[unlikely]]
+    return spawn_task_slow(h);
+  w->registry_.link(detail::header_of(h.address()));
+  w->spawned_.add();
+  w->push_or_spill(h); // the queue's tail: runs next here (depth-first), stolen last
+  impl_->notify_one();
+}
+
+void scheduler::spawn_task_slow(std::coroutine_handle<> h) {
   auto* header = detail::header_of(h.address());
   auto& core = *impl_;
   // Debug mode: every task remembers its creator and age, named or not (task_info.hpp).

@@ -127,6 +127,7 @@ public:
 private:
   template <class T>
   join_handle<T> spawn_with_name(task<T> t, std::string* name); // name: null for none
+  void spawn_task_slow(std::coroutine_handle<> h); // spawn_task off its own workers, debug, trace
   std::unique_ptr<impl> impl_;
   void* context_ = nullptr;
 };
