@@ -151,35 +151,42 @@ void worker::schedule_local(std::coroutine_handle<> h) noexcept {
 
 namespace corio {
 
-// Here rather than in scheduler.cpp so the worker path inlines: it is half of every spawn. The
-// common case (on one of this runtime's workers, no debug mode, no trace) is kept apart from the
-// rest so that it needs no stack frame of its own.
+namespace {
+
+// Debug mode: every task remembers its creator and age, named or not (task_info.hpp).
+void name_in_debug_mode(detail::task_header* header) {
+  if (detail::debug_active() && !(header->cancel.load(std::memory_order_relaxed) & detail::cancel_named))
+    detail::name_task(header, std::string());
+}
+
+// Debug mode and tracing, for a spawn on one of the runtime's own workers: out of line, so the
+// common spawn needs no stack frame of its own.
+[[gnu::noinline]] void observe_spawn(std::coroutine_handle<> h, const void* parent) {
+  name_in_debug_mode(detail::header_of(h.address()));
+  if (detail::trace_enabled())
+    detail::trace_event(detail::trace_kind::spawn, detail::trace_clock(), 0, reinterpret_cast<std::uintptr_t>(h.address()),
+                        reinterpret_cast<std::uintptr_t>(parent));
+}
+
+} // namespace
+
+// Here rather than in scheduler.cpp so the worker path inlines: it is half of every spawn.
 void scheduler::spawn_task(detail::promise_base&, std::coroutine_handle<> h) {
   auto* w = detail::worker::current();
-  if (!w || &w->core() != impl_.get() || detail::debug_active() || detail::trace_enabled()) [[unlikely]]
-    return spawn_task_slow(h);
+  if (!w || &w->core() != impl_.get()) [[unlikely]]
+    return spawn_from_outside(h);
+  if (detail::debug_active() || detail::trace_enabled()) [[unlikely]]
+    observe_spawn(h, w->running());
   w->registry_.link(detail::header_of(h.address()));
   w->spawned_.add();
   w->push_or_spill(h); // the queue's tail: runs next here (depth-first), stolen last
   impl_->notify_one();
 }
 
-void scheduler::spawn_task_slow(std::coroutine_handle<> h) {
+void scheduler::spawn_from_outside(std::coroutine_handle<> h) {
   auto* header = detail::header_of(h.address());
   auto& core = *impl_;
-  // Debug mode: every task remembers its creator and age, named or not (task_info.hpp).
-  if (detail::debug_active() && !(header->cancel.load(std::memory_order_relaxed) & detail::cancel_named)) [[unlikely]]
-    detail::name_task(header, std::string());
-  if (auto* w = detail::worker::current(); w && &w->core() == &core) [[likely]] {
-    w->registry_.link(header);
-    w->spawned_.add();
-    if (detail::trace_enabled()) [[unlikely]]
-      detail::trace_event(detail::trace_kind::spawn, detail::trace_clock(), 0, reinterpret_cast<std::uintptr_t>(h.address()),
-                          reinterpret_cast<std::uintptr_t>(w->running_.load(std::memory_order_relaxed)));
-    w->push_or_spill(h); // the queue's tail: runs next here (depth-first), stolen last
-    core.notify_one();
-    return;
-  }
+  name_in_debug_mode(header);
   {
     std::lock_guard lock(detail::registry_mutex());
     if (core.closed) throw runtime_error("corio: spawn() on a runtime that was shut down");
@@ -265,15 +272,15 @@ std::coroutine_handle<> worker::take_global() noexcept {
 inline std::coroutine_handle<> worker::next_local() noexcept {
   // A countdown rather than a step count modulo 61: a decrement and a compare per step. The
   // common step (no check due, nothing in the LIFO slot) stays this small so that it inlines
-  // into run(); everything else is in next_local_slow.
+  // into run(); the rest is in due_checks_and_lifo.
   if (--steps_to_poll_ == 0 || stale_check_owed_ || lifo_) [[unlikely]]
-    return next_local_slow();
+    if (auto h = due_checks_and_lifo()) return h;
   lifo_streak_ = 0;
   if (auto h = queue_.pop_back()) return h;
   return take_global();
 }
 
-std::coroutine_handle<> worker::next_local_slow() noexcept {
+std::coroutine_handle<> worker::due_checks_and_lifo() noexcept {
   if (steps_to_poll_ == 0) {
     steps_to_poll_ = global_queue_interval;
     if (registry_.has_remote()) registry_.drain_remote();
@@ -301,9 +308,7 @@ std::coroutine_handle<> worker::next_local_slow() noexcept {
     auto h = std::exchange(lifo_, {});
     if (!queue_.push_front(h)) core_.inject.push(h);
   }
-  lifo_streak_ = 0;
-  if (auto h = queue_.pop_back()) return h;
-  return take_global();
+  return {}; // on to the local queue
 }
 
 std::coroutine_handle<> worker::take_stale() noexcept {

@@ -96,7 +96,8 @@ private:
   friend class corio::scheduler; // spawn_task's fast path
   void run();
   [[gnu::always_inline]] std::coroutine_handle<> next_local() noexcept; // run()'s step
-  [[gnu::noinline]] std::coroutine_handle<> next_local_slow() noexcept;
+  // The global-queue poll or stale check when due, and the LIFO slot; null: take the local queue.
+  [[gnu::noinline]] std::coroutine_handle<> due_checks_and_lifo() noexcept;
   std::coroutine_handle<> take_global() noexcept;
   std::coroutine_handle<> take_stale() noexcept;
   // Takes the task `behind` places from the head of the local queue, leaving the ones in front.

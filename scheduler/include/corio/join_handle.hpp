@@ -40,10 +40,9 @@ namespace corio {
 namespace detail {
 // Drops a join_handle's reference: frees or destroys the task when it is the last owner.
 // `unretrieved` reads the task's exception if nobody took it; called only once the caller is
-// known to be the one that destroys the finished task.
+// known to be the one that destroys the finished task. Null when the handle's co_await took the
+// result or the exception: nothing is left to report.
 using unretrieved_reader = const std::exception_ptr* (*)(std::coroutine_handle<>) noexcept;
-// Drops the handle's hold on the task. unretrieved: how to find an exception nobody took, to
-// report it; null when the handle's co_await took the result.
 void release_join(std::coroutine_handle<> h, unretrieved_reader unretrieved) noexcept;
 template <class T>
 const std::exception_ptr* unretrieved_error_of(std::coroutine_handle<> h) noexcept {

@@ -127,7 +127,7 @@ public:
 private:
   template <class T>
   join_handle<T> spawn_with_name(task<T> t, std::string* name); // name: null for none
-  void spawn_task_slow(std::coroutine_handle<> h); // spawn_task off its own workers, debug, trace
+  void spawn_from_outside(std::coroutine_handle<> h); // spawn_task from a thread not its worker
   std::unique_ptr<impl> impl_;
   void* context_ = nullptr;
 };
