@@ -6,6 +6,7 @@
 
 #include <mutex>
 #include <stop_token>
+#include <thread>
 #include <unordered_map>
 
 namespace corio::detail {
@@ -36,19 +37,30 @@ void request_stop_of(const task_header* h) noexcept {
 
 } // namespace
 
+void lock_cancel_contended(task_header* h) noexcept {
+  for (int spins = 0; h->cancel.fetch_or(cancel_locked, std::memory_order_acquire) & cancel_locked; ++spins) {
+    if (spins < 64)
+      __builtin_ia32_pause();
+    else
+      std::this_thread::yield();
+  }
+}
+
 bool request_cancel(task_header* h) noexcept {
   auto s = h->state.load(std::memory_order_acquire);
   if ((s & completed) || !(s & frame_live)) return false;
   lock_cancel(h);
-  // Finished meanwhile, or never cancellable (never_cancelled).
-  if ((h->cancel.load(std::memory_order_relaxed) & cancel_closed) || (h->state.load(std::memory_order_acquire) & completed)) {
+  // Finished or destroyed meanwhile (its promise, which holds waiting_on, may be gone), or never
+  // cancellable (never_cancelled).
+  s = h->state.load(std::memory_order_acquire);
+  if ((h->cancel.load(std::memory_order_relaxed) & cancel_closed) || (s & completed) || !(s & frame_live)) {
     unlock_cancel(h);
     return false;
   }
   h->cancel.fetch_or(cancel_pending, std::memory_order_relaxed);
   std::uint32_t word = h->cancel.fetch_add(cancel_count_one, std::memory_order_relaxed);
-  if (cancel_registration* r = h->waiting_on) {
-    h->waiting_on = nullptr;
+  if (cancel_registration*& w = waiting_on(h); cancel_registration* r = w) {
+    w = nullptr;
     r->on_cancel(r);
   }
   unlock_cancel(h);

@@ -116,7 +116,7 @@ void report_pending_destroyed(task_header* h) noexcept {
     void* frame = frame_of(h);
     r.task = reinterpret_cast<std::uintptr_t>(frame);
     r.name = task_name(h);
-    const cancel_registration* w = h->waiting_on; // nothing runs: no lock needed
+    const cancel_registration* w = waiting_on(h); // nothing runs: no lock needed
     if (w && w->leaf) {
       r.await_chain = name_await_chain(read_await_chain(*w));
       if (!r.await_chain.empty()) r.function = r.await_chain.front().function;

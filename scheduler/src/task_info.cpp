@@ -132,7 +132,7 @@ void task_collector::add(task_header* h) {
   } else {
     std::vector<raw_frame> chain;
     lock_cancel(h);
-    const cancel_registration* r = h->waiting_on;
+    const cancel_registration* r = waiting_on(h);
     const char* what = r ? r->what : nullptr;
     if (r) chain = read_await_chain(*r);
     unlock_cancel(h);

@@ -119,6 +119,27 @@ TEST_CASE("cancel: a task with a frame over 32 KiB cancelled before it starts ne
   REQUIRE(ran == 3);
 }
 
+TEST_CASE("cancel: a task with a frame over 2 KiB (an unpooled block) is cancelled where it waits", "[cancel]") {
+  // What a spawned task waits in is kept in its promise, found from the header at a fixed
+  // distance; a frame too big for the pool takes the other allocation path.
+  corio::scheduler s({.workers = 2});
+  auto body = []() -> corio::task<std::string> {
+    corio::event never;
+    auto big_waiter = [](corio::event& e) -> corio::task<int> {
+      std::array<char, 3000> scratch{};
+      scratch[2999] = 'z';
+      co_await e.wait();
+      co_return scratch[2999];
+    };
+    auto h = corio::create_task(big_waiter(never), "big waiter");
+    co_await until_waiting("big waiter");
+    REQUIRE(h.cancel());
+    std::string r = co_await outcome_of(h);
+    co_return r + (h.cancelled() ? " and cancelled()" : "");
+  };
+  REQUIRE(s.block_on(body()) == "cancelled and cancelled()");
+}
+
 TEST_CASE("cancel: delivered once at the next suspension point, may be caught and the task go on", "[cancel]") {
   corio::scheduler s({.workers = 2});
   auto body = []() -> corio::task<int> {

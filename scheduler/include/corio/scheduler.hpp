@@ -20,6 +20,7 @@
 #include <corio/metrics.hpp>
 #include <corio/task.hpp>
 
+#include <cassert>
 #include <chrono>
 #include <condition_variable>
 #include <coroutine>
@@ -154,10 +155,14 @@ std::coroutine_handle<promise<T>> prepare_spawn(task<T>& t, bool with_handle = t
     t = task<T>(h); // give it back so it is destroyed with t, not leaked
     throw invalid_state_error("corio: cannot spawn a task that was already awaited");
   }
-  h.promise().spawned_ = true;
-  h.promise().root_ = header_of(h.address()); // the root of its own await chain
-  header_of(h.address())->state.store(with_handle ? frame_live | handle_live : frame_live,
-                                      std::memory_order_relaxed);
+  assert(reinterpret_cast<char*>(&h.promise()) - static_cast<char*>(h.address()) == promise_base::promise_offset);
+  h.promise().spawned_ = true; // the root of its own await chain
+  h.promise().waiting_on_ = nullptr;
+  // Nobody else sees the task yet: a plain update, keeping the block size bits.
+  if (with_handle) {
+    auto& state = header_of(h.address())->state;
+    state.store(state.load(std::memory_order_relaxed) | handle_live, std::memory_order_relaxed);
+  }
   return h;
 }
 
@@ -268,7 +273,9 @@ join_handle<T> scheduler::spawn_with_name(task<T> t, std::string* name) {
     spawn_task(h.promise(), h);
   } catch (...) { // not registered nor queued: destroy it here
     h.promise().spawned_ = false;
-    detail::header_of(h.address())->state.store(detail::frame_live, std::memory_order_relaxed);
+    h.promise().root_ = nullptr;
+    auto& state = detail::header_of(h.address())->state;
+    state.store(state.load(std::memory_order_relaxed) & ~detail::handle_live, std::memory_order_relaxed);
     h.destroy();
     throw;
   }
@@ -282,6 +289,7 @@ void detail::spawn_detached(scheduler& s, task<T> t) {
     s.spawn_task(h.promise(), h);
   } catch (...) {
     h.promise().spawned_ = false;
+    h.promise().root_ = nullptr;
     h.destroy();
     throw;
   }

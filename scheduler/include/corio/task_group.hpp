@@ -187,7 +187,7 @@ struct group_child_setup {
   template <class P>
   bool await_suspend(std::coroutine_handle<P> h) noexcept {
     h.promise().retrieved_ = true;
-    self = h.promise().root_;
+    self = h.promise().root();
     return false;
   }
   task_header* await_resume() const noexcept { return self; }

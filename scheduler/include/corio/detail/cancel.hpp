@@ -1,8 +1,8 @@
 #pragma once
 // Internal: the cancellation protocol every corio awaitable honours (join_handle::cancel).
 //
-// State lives in the header of the spawned task at the root of an await chain (task_header::
-// cancel and ::waiting_on); every awaited task knows that root (promise_base::root_). A request
+// State lives with the spawned task at the root of an await chain (its header's cancel word, its
+// promise's waiting_on_); every awaited task knows that root (promise_base::root()). A request
 // sets the pending bit and counts one more cancelling(); it is delivered as cancelled_error at
 // the next suspension point that can be cancelled, exactly once (delivery clears the bit).
 //
@@ -10,7 +10,7 @@
 //   cancel_lock lock(root);
 //   if (lock.pending()) -> do not start, do not suspend; await_resume throws (sticky requests)
 //   start the operation (link a wait node, arm a timer...)
-//   lock.arm(this)      -> root->waiting_on = this registration
+//   lock.arm(this)      -> the root's waiting_on = this registration
 // and in await_resume (or its destructor, if the frame dies suspended) disarms under the lock.
 // A request takes the same lock, so it either sees the registration and calls on_cancel under
 // the lock, or the registration was already gone. on_cancel never resumes the waiter on the
@@ -25,7 +25,6 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
-#include <thread>
 #include <type_traits>
 
 namespace corio::detail {
@@ -44,7 +43,7 @@ struct cancel_registration {
 template <class P>
 task_header* cancel_root(std::coroutine_handle<P> h) noexcept {
   if constexpr (std::is_base_of_v<promise_base, P>)
-    return h.promise().root_;
+    return h.promise().root();
   else
     return nullptr;
 }
@@ -53,19 +52,21 @@ template <class P>
 task_header* cancel_root(std::coroutine_handle<P> h, cancel_registration& r) noexcept {
   if constexpr (std::is_base_of_v<promise_base, P>) {
     r.leaf = &h.promise();
-    return h.promise().root_;
+    return h.promise().root();
   } else {
     return nullptr;
   }
 }
 
+// What the root task is suspended in, if that can be cancelled; under the root's cancel lock.
+inline cancel_registration*& waiting_on(task_header* root) noexcept { return promise_of(root)->waiting_on_; }
+
+// The cancel lock is held for a few instructions: contention is rare, and its spin loop stays out
+// of line so that every awaiter that takes the lock stays small where it is inlined.
+void lock_cancel_contended(task_header* h) noexcept;
 inline void lock_cancel(task_header* h) noexcept {
-  for (int spins = 0; h->cancel.fetch_or(cancel_locked, std::memory_order_acquire) & cancel_locked; ++spins) {
-    if (spins < 64)
-      __builtin_ia32_pause();
-    else
-      std::this_thread::yield();
-  }
+  if (h->cancel.fetch_or(cancel_locked, std::memory_order_acquire) & cancel_locked) [[unlikely]]
+    lock_cancel_contended(h);
 }
 inline void unlock_cancel(task_header* h) noexcept { h->cancel.fetch_and(~cancel_locked, std::memory_order_release); }
 
@@ -84,7 +85,7 @@ public:
   bool follows_a_task() const noexcept { return root_ != nullptr; }
   // Makes r the task's current cancellable wait. Call after the operation has started.
   void arm(cancel_registration* r) noexcept {
-    if (root_) root_->waiting_on = r;
+    if (root_) waiting_on(root_) = r;
   }
 
 private:
@@ -96,7 +97,7 @@ private:
 inline void disarm_cancel(task_header* root, cancel_registration* r) noexcept {
   if (!root) return;
   lock_cancel(root);
-  if (root->waiting_on == r) root->waiting_on = nullptr;
+  if (cancel_registration*& w = waiting_on(root); w == r) w = nullptr;
   unlock_cancel(root);
 }
 

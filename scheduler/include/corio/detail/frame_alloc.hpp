@@ -9,8 +9,9 @@
 
 namespace corio::detail {
 
-// Slow paths (frame_pool.cpp): a block for a thread without a cache or an unpooled size, and
-// giving a block back from such a thread.
+// Slow paths (frame_pool.cpp): a block for a thread without a cache or an unpooled size (throws
+// std::bad_alloc for 4 GiB or more: the size must fit the header's state word), and giving a
+// block back from such a thread.
 void* allocate_block_slow(std::size_t total);
 void release_block_slow(task_header* h, std::size_t total) noexcept;
 // Removes a destroyed spawned task from its scheduler's registry and then finishes its block
@@ -21,19 +22,23 @@ void release_stop_source(const task_header* h) noexcept;
 // Drops a task's name (task_info.hpp).
 void release_task_name(const task_header* h) noexcept;
 
+static_assert(alignof(task_header) == frame_granule, "block sizes are kept in units of the header's alignment");
+
 inline void* allocate_frame(std::size_t frame_size) {
-  const std::size_t total = (frame_size + sizeof(task_header) + frame_granule - 1) / frame_granule * frame_granule;
+  const std::size_t units = (frame_size + sizeof(task_header) + frame_granule - 1) / frame_granule;
+  const std::size_t total = units * frame_granule;
   void* block;
   if (frame_cache* c = frame_cache_tls; c && total <= max_pooled_frame) [[likely]]
-    block = c->take(total / frame_granule - 1);
+    block = c->take(units - 1);
   else
     block = allocate_block_slow(total);
-  return ::new (block) task_header(static_cast<std::uint32_t>(total)) + 1;
+  return ::new (block) task_header(static_cast<std::uint32_t>(units)) + 1;
 }
 
 // Frees the block of a task whose coroutine is gone (also the join_handle side after shutdown).
 inline void release_block(task_header* h) noexcept {
-  const std::size_t total = h->block_size;
+  // The size bits never change: any load reads them.
+  const std::size_t total = std::size_t{h->state.load(std::memory_order_relaxed) >> block_units_shift} * frame_granule;
   h->~task_header();
   if (frame_cache* c = frame_cache_tls; c && total <= max_pooled_frame) [[likely]]
     c->give(h, total / frame_granule - 1);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -26,6 +27,7 @@ template <class T> class task;
 namespace corio::detail {
 
 struct promise_base;
+struct cancel_registration;
 
 // True if e holds a corio::cancelled_error (rethrows it to look: only on the failure path).
 bool is_cancellation(const std::exception_ptr& e) noexcept;
@@ -53,10 +55,15 @@ std::size_t far_promises_held() noexcept; // for tests
 
 struct promise_base {
   std::coroutine_handle<> continuation_{}; // who resumes when this task finishes
-  // The header of the spawned task this one runs in (its own when spawned, its awaiter's root
-  // when awaited): where cancellation is requested and observed. Null when the task is awaited
-  // by a coroutine that is not a corio task.
-  task_header* root_ = nullptr;
+  union {
+    // Awaited task: the header of the spawned task it runs in (its awaiter's root), where
+    // cancellation is requested and observed. Null when the awaiter is not a corio task.
+    task_header* root_ = nullptr;
+    // Spawned task: it is its own root (its header is in front of its frame), so this word holds
+    // the root's other cancellation state instead: what the task is suspended in, if that can be
+    // cancelled (cancel.hpp). Changes only under the root's cancel lock.
+    cancel_registration* waiting_on_;
+  };
   bool spawned_ = false;   // started by create_task/spawn: completion goes through the header
   bool retrieved_ = false; // the result or exception was taken by an awaiter
   std::uint8_t kind_ = 0;  // what the derived promise holds: see below
@@ -69,6 +76,16 @@ struct promise_base {
   std::uint8_t parent_offset_ = 0;
 
   static constexpr std::uint8_t holds_nothing = 0, holds_value = 1, holds_error = 2;
+
+  // Where GCC and clang place a promise in its coroutine frame: after the resume and destroy
+  // pointers (coroutine_handle::from_promise relies on it), for a promise aligned to at most 16
+  // bytes, which task<T> requires. So the header and the promise find each other.
+  static constexpr std::size_t promise_offset = 2 * sizeof(void*);
+  task_header* own_header() const noexcept {
+    return header_of(const_cast<char*>(reinterpret_cast<const char*>(this)) - promise_offset);
+  }
+  // The root of the await chain this task runs in (null outside corio tasks).
+  task_header* root() const noexcept { return spawned_ ? own_header() : root_; }
 
   static void* operator new(std::size_t n) { return allocate_frame(n); }
   static void operator delete(void* p, std::size_t n) noexcept { free_frame(p, n); }
@@ -112,8 +129,8 @@ struct promise_base {
       } else {
         p = reinterpret_cast<const promise_base*>(reinterpret_cast<const char*>(this) - to_promise);
       }
-      if (p->spawned_ && p->deliver_at_start_ && (p->root_->cancel.load(std::memory_order_acquire) & cancel_pending)) [[unlikely]]
-        deliver_cancel_at_start(p->root_);
+      if (p->spawned_ && p->deliver_at_start_ && (p->own_header()->cancel.load(std::memory_order_acquire) & cancel_pending)) [[unlikely]]
+        deliver_cancel_at_start(p->own_header());
     }
   };
   initial_awaiter initial_suspend() noexcept { return {}; }
@@ -144,6 +161,11 @@ struct promise_base {
   }
   const void* frame() const noexcept { return reinterpret_cast<const char*>(this) - frame_offset_; }
 };
+
+// The promise of the spawned task whose header is h (see promise_offset).
+inline promise_base* promise_of(task_header* h) noexcept {
+  return std::launder(reinterpret_cast<promise_base*>(static_cast<char*>(frame_of(h)) + promise_base::promise_offset));
+}
 
 // Storage shared by every promise<T> that holds an object: the value or the exception.
 template <class V>
