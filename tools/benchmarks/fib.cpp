@@ -1,14 +1,9 @@
 // fib: parallel fib(n); every call with n >= 2 spawns fib(n-1), computes fib(n-2) itself and
 // then awaits the spawned one. No sequential cutoff: this measures spawn + join + steal.
-#include "asio_join.hpp"
+#include "baselines.hpp"
 #include "bench_common.hpp"
 
 #include <corio/corio.hpp>
-
-#include <oneapi/tbb/task_arena.h>
-#include <oneapi/tbb/task_group.h>
-
-#include <memory>
 
 namespace {
 
@@ -17,23 +12,6 @@ corio::task<long> fib_corio(int n) {
   auto h = corio::create_task(fib_corio(n - 1));
   long b = co_await fib_corio(n - 2);
   co_return b + co_await h;
-}
-
-long fib_tbb(int n) {
-  if (n < 2) return n;
-  long a = 0;
-  tbb::task_group g;
-  g.run([&] { a = fib_tbb(n - 1); });
-  long b = fib_tbb(n - 2);
-  g.wait();
-  return a + b;
-}
-
-asio::awaitable<long> fib_asio(int n) {
-  if (n < 2) co_return n;
-  bench::asio_join<long> a(co_await asio::this_coro::executor, fib_asio(n - 1));
-  long b = co_await fib_asio(n - 2);
-  co_return b + co_await a.join();
 }
 
 long expected(int n) {
@@ -61,17 +39,10 @@ int main(int argc, char** argv) {
     bench::stopwatch inner;
     result = rt.block_on(fib_corio(n));
     secs = inner.seconds();
-  } else if (impl == "tbb") {
-    tbb::task_arena arena(threads);
-    bench::stopwatch inner;
-    arena.execute([&] { result = fib_tbb(n); });
-    secs = inner.seconds();
-  } else if (impl == "asio") {
-    asio::thread_pool pool(threads);
-    bench::stopwatch inner;
-    asio::co_spawn(pool, fib_asio(n), [&](std::exception_ptr, long v) { result = v; });
-    pool.join();
-    secs = inner.seconds();
+  } else if (impl == "tbb" || impl == "asio") {
+    auto r = impl == "tbb" ? bench::fib_tbb(threads, n) : bench::fib_asio(threads, n);
+    result = r.result;
+    secs = r.seconds;
   } else {
     bench::fail("unknown --impl " + impl);
   }
