@@ -93,11 +93,11 @@ std::vector<raw_frame> read_await_chain(const cancel_registration& r) {
     std::memcpy(&resume, frame, sizeof resume);
     chain.push_back({frame, resume});
     if (p->spawned_) break; // the task's own coroutine
-    if (p->parent_offset_ == 0 || !p->continuation_) {
+    if (!p->awaited_by_task_ || !p->continuation_) {
       chain.push_back({}); // awaited by something that is not a corio task
       break;
     }
-    p = reinterpret_cast<const promise_base*>(static_cast<const char*>(p->continuation_.address()) + p->parent_offset_);
+    p = reinterpret_cast<const promise_base*>(static_cast<const char*>(p->continuation_.address()) + promise_base::promise_offset);
   }
   std::reverse(chain.begin(), chain.end());
   return chain;

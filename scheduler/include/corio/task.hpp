@@ -67,8 +67,7 @@ public:
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
       h.promise().continuation_ = caller;
       h.promise().root_ = detail::cancel_root(caller); // it runs inside the caller's task
-      if constexpr (std::is_base_of_v<detail::promise_base, P>)
-        h.promise().parent_offset_ = detail::promise_base::offset_in_frame(caller, caller.promise());
+      h.promise().awaited_by_task_ = std::is_base_of_v<detail::promise_base, P>;
       return detail::transfer(h);
     }
     decltype(auto) await_resume() { return h.promise().take(); }
@@ -97,18 +96,15 @@ namespace detail {
 template <class T>
 task<T> promise<T>::get_return_object() noexcept {
   auto h = std::coroutine_handle<promise<T>>::from_promise(*this);
-  this->frame_offset_ = promise_base::offset_in_frame(h, *this);
   return task<T>(h);
 }
 template <class T>
 task<T&> promise<T&>::get_return_object() noexcept {
   auto h = std::coroutine_handle<promise<T&>>::from_promise(*this);
-  this->frame_offset_ = promise_base::offset_in_frame(h, *this);
   return task<T&>(h);
 }
 inline task<void> promise<void>::get_return_object() noexcept {
   auto h = std::coroutine_handle<promise<void>>::from_promise(*this);
-  frame_offset_ = offset_in_frame(h, *this);
   return task<void>(h);
 }
 } // namespace detail

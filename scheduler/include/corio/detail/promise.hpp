@@ -70,10 +70,9 @@ struct promise_base {
   bool cancelled_ = false; // finished with corio::cancelled_error
   bool deliver_at_start_ = true; // see initial_awaiter (task_group children handle it themselves)
   // For the await-chain dump (task_info.hpp), which walks from the innermost coroutine outwards:
-  // where this promise_base lies in its own frame, and in the frame of the corio task awaiting
-  // it (0: the awaiter is not a corio task). Bytes of padding otherwise: the frame does not grow.
-  std::uint8_t frame_offset_ = 0;
-  std::uint8_t parent_offset_ = 0;
+  // the coroutine awaiting this one (continuation_) is a corio task, so its promise lies at
+  // promise_offset in its frame. A byte of padding otherwise: the frame does not grow.
+  bool awaited_by_task_ = false;
 
   static constexpr std::uint8_t holds_nothing = 0, holds_value = 1, holds_error = 2;
 
@@ -153,13 +152,7 @@ struct promise_base {
   };
   final_awaiter final_suspend() noexcept { return {}; }
 
-  // Where promise_base `p` lies in the frame of coroutine h (0 when it does not fit a byte).
-  template <class P>
-  static std::uint8_t offset_in_frame(std::coroutine_handle<P> h, const promise_base& p) noexcept {
-    auto d = reinterpret_cast<const char*>(&p) - static_cast<const char*>(h.address());
-    return d > 0 && d < 256 ? static_cast<std::uint8_t>(d) : 0;
-  }
-  const void* frame() const noexcept { return reinterpret_cast<const char*>(this) - frame_offset_; }
+  const void* frame() const noexcept { return reinterpret_cast<const char*>(this) - promise_offset; }
 };
 
 // The promise of the spawned task whose header is h (see promise_offset).
