@@ -6,17 +6,16 @@
 #include <corio/corio.hpp>
 
 #include <array>
-#include <optional>
 
 namespace {
 
 corio::task<long> skynet_corio(long num, long size) {
   if (size == 1) co_return num;
-  std::array<std::optional<corio::join_handle<long>>, 10> hs;
+  std::array<corio::join_handle<long>, 10> hs;
   long sub = size / 10;
-  for (long i = 0; i < 10; ++i) hs[static_cast<std::size_t>(i)].emplace(corio::create_task(skynet_corio(num + i * sub, sub)));
+  for (long i = 0; i < 10; ++i) hs[static_cast<std::size_t>(i)] = corio::create_task(skynet_corio(num + i * sub, sub));
   long sum = 0;
-  for (auto& h : hs) sum += co_await *h;
+  for (auto& h : hs) sum += co_await h;
   co_return sum;
 }
 
