@@ -18,6 +18,54 @@ void report_unretrieved(const std::exception_ptr* e) noexcept {
   if (e && *e && !is_cancellation(*e)) report_unhandled_exception(*e, "Task exception was never retrieved");
 }
 
+// The rare parts of the two functions below, out of line so that their common cases save no
+// registers (they run once per spawned task).
+[[gnu::noinline]] std::coroutine_handle<> destroy_detached(std::coroutine_handle<> self,
+                                                            const std::exception_ptr* unretrieved) noexcept {
+  report_unretrieved(unretrieved);
+  self.destroy();
+  return std::noop_coroutine();
+}
+
+std::coroutine_handle<> complete(promise_base& p, std::coroutine_handle<> self, const std::exception_ptr* unretrieved) noexcept {
+  task_header* h = header_of(self.address());
+  // An add, not an or: `completed` is set once, here, and GCC turns a fetch_or whose result is
+  // tested into a load and a CAS loop, but a fetch_add into one `lock xadd`.
+  auto prev = h->state.fetch_add(completed, std::memory_order_acq_rel);
+  if (prev & awaited) {
+    // Hand over to the awaiter on this worker: no queue round trip. (Awaiters always belong to
+    // this runtime: check_join_from_same_runtime.)
+    return transfer(p.continuation_);
+  }
+  if (!(prev & handle_live)) [[unlikely]]
+    return destroy_detached(self, unretrieved);
+  return std::noop_coroutine();
+}
+
+[[gnu::noinline]] std::coroutine_handle<> complete_traced(promise_base& p, std::coroutine_handle<> self,
+                                                           const std::exception_ptr* unretrieved) noexcept {
+  trace_event(trace_kind::complete, trace_clock(), 0, reinterpret_cast<std::uintptr_t>(self.address()), 0);
+  return complete(p, self, unretrieved);
+}
+
+[[gnu::noinline]] void destroy_after_report(std::coroutine_handle<> self, unretrieved_reader unretrieved) noexcept {
+  report_unretrieved(unretrieved(self));
+  self.destroy();
+}
+
+[[gnu::noinline]] void release_unfinished(std::coroutine_handle<> self, unretrieved_reader unretrieved) noexcept {
+  task_header* h = header_of(self.address());
+  auto prev = h->state.fetch_and(~handle_live, std::memory_order_acq_rel);
+  if (!(prev & frame_live)) { // destroyed unfinished by shutdown; only the block is left
+    release_block(h);
+    return;
+  }
+  if (prev & completed) {
+    if (unretrieved) report_unretrieved(unretrieved(self));
+    self.destroy();
+  }
+}
+
 } // namespace
 
 void check_join_from_same_runtime(task_header* task) {
@@ -35,22 +83,9 @@ void schedule_on(scheduler* s, std::coroutine_handle<> h) noexcept { s->schedule
 
 std::coroutine_handle<> complete_spawned(promise_base& p, std::coroutine_handle<> self,
                                          const std::exception_ptr* unretrieved) noexcept {
-  task_header* h = header_of(self.address());
   if (trace_enabled()) [[unlikely]]
-    trace_event(trace_kind::complete, trace_clock(), 0, reinterpret_cast<std::uintptr_t>(self.address()), 0);
-  // An add, not an or: `completed` is set once, here, and GCC turns a fetch_or whose result is
-  // tested into a load and a CAS loop, but a fetch_add into one `lock xadd`.
-  auto prev = h->state.fetch_add(completed, std::memory_order_acq_rel);
-  if (prev & awaited) {
-    // Hand over to the awaiter on this worker: no queue round trip. (Awaiters always belong to
-    // this runtime: check_join_from_same_runtime.)
-    return transfer(p.continuation_);
-  }
-  if (!(prev & handle_live)) {
-    report_unretrieved(unretrieved);
-    self.destroy();
-  }
-  return std::noop_coroutine();
+    return complete_traced(p, self, unretrieved);
+  return complete(p, self, unretrieved);
 }
 
 void release_join(std::coroutine_handle<> self, unretrieved_reader unretrieved) noexcept {
@@ -58,21 +93,15 @@ void release_join(std::coroutine_handle<> self, unretrieved_reader unretrieved) 
   // The common case, a finished task: once `completed` is visible the task's side never touches
   // the state again (complete_spawned saw handle_live and left the frame to us), and shutdown
   // leaves finished tasks' state alone, so the handle is the only writer: a plain store will do.
-  if (auto s = h->state.load(std::memory_order_acquire); (s & (completed | frame_live)) == (completed | frame_live)) {
+  if (auto s = h->state.load(std::memory_order_acquire); (s & (completed | frame_live)) == (completed | frame_live)) [[likely]] {
     h->state.store(s & ~handle_live, std::memory_order_relaxed);
-    if (unretrieved) report_unretrieved(unretrieved(self));
-    self.destroy();
+    if (unretrieved)
+      destroy_after_report(self, unretrieved);
+    else
+      self.destroy();
     return;
   }
-  auto prev = h->state.fetch_and(~handle_live, std::memory_order_acq_rel);
-  if (!(prev & frame_live)) { // destroyed unfinished by shutdown; only the block is left
-    release_block(h);
-    return;
-  }
-  if (prev & completed) {
-    if (unretrieved) report_unretrieved(unretrieved(self));
-    self.destroy();
-  }
+  release_unfinished(self, unretrieved);
 }
 
 } // namespace corio::detail

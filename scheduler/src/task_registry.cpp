@@ -25,20 +25,13 @@ void registry_shard::drain_remote() noexcept {
   if (drained) remote_count_.fetch_sub(drained, std::memory_order_relaxed);
 }
 
-void unregister_task(task_header* h) noexcept {
-  registry_shard* s = h->shard.load(std::memory_order_relaxed);
-  if (worker* w = worker::current()) {
-    // Compare pointers only: s is dereferenced below only when it belongs to this worker's own
-    // (running, hence not shutting down) scheduler, or under the registry mutex.
-    if (s == &w->registry()) {
-      s->unlink(h);
-      finish_free(h);
-      return;
-    }
-    if (w->core().owns_worker_shard(s)) {
-      s->push_remote(h); // its owner unlinks and frees it
-      return;
-    }
+namespace {
+// Everything but a task freed on the worker that spawned it: out of line, so that the common
+// case below saves no registers.
+[[gnu::noinline]] void unregister_elsewhere(task_header* h, registry_shard* s, worker* w) noexcept {
+  if (w && w->core().owns_worker_shard(s)) {
+    s->push_remote(h); // its owner unlinks and frees it
+    return;
   }
   std::lock_guard lock(registry_mutex());
   s = h->shard.load(std::memory_order_relaxed);
@@ -52,6 +45,20 @@ void unregister_task(task_header* h) noexcept {
     return;
   }
   s->push_remote(h);
+}
+} // namespace
+
+void unregister_task(task_header* h) noexcept {
+  registry_shard* s = h->shard.load(std::memory_order_relaxed);
+  worker* w = worker::current();
+  // Compare pointers only: s is dereferenced here only when it belongs to this worker's own
+  // (running, hence not shutting down) scheduler, or (elsewhere) under the registry mutex.
+  if (w && s == &w->registry()) [[likely]] {
+    s->unlink(h);
+    finish_free(h);
+    return;
+  }
+  unregister_elsewhere(h, s, w);
 }
 
 } // namespace corio::detail
