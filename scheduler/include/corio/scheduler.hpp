@@ -156,9 +156,12 @@ std::coroutine_handle<promise<T>> prepare_spawn(task<T>& t, bool with_handle = t
     throw invalid_state_error("corio: cannot spawn a task that was already awaited");
   }
   assert(reinterpret_cast<char*>(&h.promise()) - static_cast<char*>(h.address()) == promise_base::promise_offset);
-  h.promise().spawned_ = true; // the root of its own await chain
-  h.promise().waiting_on_ = nullptr;
-  // Nobody else sees the task yet: a plain update, keeping the block size bits.
+  // The root of its own await chain. Its promise's root_ word, null since the task was never
+  // awaited, now reads as waiting_on_ (null: waits in nothing); not written here, as a task_group
+  // may already cancel the task, which reads that word under the cancel lock.
+  h.promise().spawned_ = true;
+  // Nobody else writes the state word yet (a task_group may already read it): a plain update,
+  // keeping the block size bits.
   if (with_handle) {
     auto& state = header_of(h.address())->state;
     state.store(state.load(std::memory_order_relaxed) | handle_live, std::memory_order_relaxed);
@@ -272,8 +275,7 @@ join_handle<T> scheduler::spawn_with_name(task<T> t, std::string* name) {
     if (name) detail::name_task(detail::header_of(h.address()), std::move(*name));
     spawn_task(h.promise(), h);
   } catch (...) { // not registered nor queued: destroy it here
-    h.promise().spawned_ = false;
-    h.promise().root_ = nullptr;
+    h.promise().spawned_ = false; // its promise's root_ word is still null (see prepare_spawn)
     auto& state = detail::header_of(h.address())->state;
     state.store(state.load(std::memory_order_relaxed) & ~detail::handle_live, std::memory_order_relaxed);
     h.destroy();
@@ -289,7 +291,6 @@ void detail::spawn_detached(scheduler& s, task<T> t) {
     s.spawn_task(h.promise(), h);
   } catch (...) {
     h.promise().spawned_ = false;
-    h.promise().root_ = nullptr;
     h.destroy();
     throw;
   }
