@@ -27,6 +27,7 @@ void report_unretrieved(const std::exception_ptr* e) noexcept {
   return std::noop_coroutine();
 }
 
+// complete_spawned's work, shared by its common case and the traced one.
 std::coroutine_handle<> complete(promise_base& p, std::coroutine_handle<> self, const std::exception_ptr* unretrieved) noexcept {
   task_header* h = header_of(self.address());
   // An add, not an or: `completed` is set once, here, and GCC turns a fetch_or whose result is
