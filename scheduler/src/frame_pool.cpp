@@ -169,7 +169,7 @@ void frame_cache::retire_batch(std::size_t cls) noexcept {
 }
 
 void* allocate_block_slow(std::size_t total) {
-  if (total / frame_granule >> (32 - block_units_shift)) throw std::bad_alloc();
+  if (total / frame_granule >= max_block_units) throw std::bad_alloc(); // the size would not fit the header
   void* block = nullptr;
   // Off the workers a pooled size still comes from (and may go back to) the pool, so that any
   // thread can free any block.

@@ -37,11 +37,11 @@ inline void* allocate_frame(std::size_t frame_size) {
 
 // Frees the block of a task whose coroutine is gone (also the join_handle side after shutdown).
 inline void release_block(task_header* h) noexcept {
-  // The size bits never change: any load reads them.
-  const std::size_t total = std::size_t{h->state.load(std::memory_order_relaxed) >> block_units_shift} * frame_granule;
+  const std::size_t units = h->block_units();
+  const std::size_t total = units * frame_granule;
   h->~task_header();
   if (frame_cache* c = frame_cache_tls; c && total <= max_pooled_frame) [[likely]]
-    c->give(h, total / frame_granule - 1);
+    c->give(h, units - 1);
   else
     release_block_slow(h, total);
 }

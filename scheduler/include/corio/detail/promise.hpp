@@ -80,9 +80,8 @@ struct promise_base {
   // pointers (coroutine_handle::from_promise relies on it), for a promise aligned to at most 16
   // bytes, which task<T> requires. So the header and the promise find each other.
   static constexpr std::size_t promise_offset = 2 * sizeof(void*);
-  task_header* own_header() const noexcept {
-    return header_of(const_cast<char*>(reinterpret_cast<const char*>(this)) - promise_offset);
-  }
+  const void* frame() const noexcept { return reinterpret_cast<const char*>(this) - promise_offset; }
+  task_header* own_header() const noexcept { return header_of(const_cast<void*>(frame())); }
   // The root of the await chain this task runs in (null outside corio tasks).
   task_header* root() const noexcept { return spawned_ ? own_header() : root_; }
 
@@ -152,7 +151,6 @@ struct promise_base {
   };
   final_awaiter final_suspend() noexcept { return {}; }
 
-  const void* frame() const noexcept { return reinterpret_cast<const char*>(this) - promise_offset; }
 };
 
 // The promise of the spawned task whose header is h (see promise_offset).

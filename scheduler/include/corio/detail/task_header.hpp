@@ -23,8 +23,8 @@ inline constexpr std::uint32_t frame_live = 1u << 0;  // the coroutine has not b
 inline constexpr std::uint32_t handle_live = 1u << 1; // a join_handle still refers to the task
 inline constexpr std::uint32_t completed = 1u << 2;   // the task reached its final suspend point
 inline constexpr std::uint32_t awaited = 1u << 3;     // a join_handle awaiter stored its continuation
-inline constexpr std::uint32_t state_flags = 0xf;
 inline constexpr unsigned block_units_shift = 4;
+inline constexpr std::size_t max_block_units = std::size_t{1} << (32 - block_units_shift); // exclusive
 
 // Bits of task_header::cancel (see cancel.hpp).
 inline constexpr std::uint32_t cancel_locked = 1u << 0;      // the cancel lock is held
@@ -39,9 +39,12 @@ inline constexpr std::uint32_t cancel_count_one = 1u << 8;   // cancelling() is 
 // So the block size shares the state word (it never changes, so the flag updates leave it be),
 // and what a task waits in lives in its promise (promise_base::waiting_on_), not here.
 struct alignas(16) task_header {
-  // `units`: the size of header + frame in 16-byte units (below 2^28: frame_alloc.hpp checks).
+  // `units`: the size of header + frame in 16-byte units (below max_block_units: frame_alloc.hpp checks).
   explicit task_header(std::uint32_t units) noexcept : state(frame_live | units << block_units_shift) {}
   task_header() noexcept = default; // a registry's sentinel
+
+  // The block's size in 16-byte units. The size bits never change: any load reads them.
+  std::size_t block_units() const noexcept { return state.load(std::memory_order_relaxed) >> block_units_shift; }
 
   std::atomic<std::uint32_t> state{frame_live};
   // Cancellation (cancel.hpp): a lock bit, the pending bit and the cancelling() count. Changes
