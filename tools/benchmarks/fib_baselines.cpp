@@ -38,14 +38,6 @@ timed_result fib_tbb(int threads, int n) {
   return r;
 }
 
-timed_result fib_asio(int threads, int n) {
-  timed_result r;
-  asio::thread_pool pool(threads);
-  stopwatch sw;
-  asio::co_spawn(pool, fib_asio_rec(n), [&](std::exception_ptr, long v) { r.result = v; });
-  pool.join();
-  r.seconds = sw.seconds();
-  return r;
-}
+timed_result fib_asio(int threads, int n) { return run_on_pool(threads, fib_asio_rec(n)); }
 
 } // namespace bench

@@ -48,14 +48,6 @@ timed_result skynet_tbb(long threads, long leaves) {
   return r;
 }
 
-timed_result skynet_asio(long threads, long leaves) {
-  timed_result r;
-  asio::thread_pool pool(static_cast<std::size_t>(threads));
-  stopwatch sw;
-  asio::co_spawn(pool, skynet_asio_rec(0, leaves), [&](std::exception_ptr, long v) { r.result = v; });
-  pool.join();
-  r.seconds = sw.seconds();
-  return r;
-}
+timed_result skynet_asio(long threads, long leaves) { return run_on_pool(threads, skynet_asio_rec(0, leaves)); }
 
 } // namespace bench

@@ -26,15 +26,7 @@ asio::awaitable<long> spawn_asio_body(long n) {
 
 } // namespace
 
-timed_result spawn_asio(long threads, long n) {
-  timed_result r;
-  asio::thread_pool pool(static_cast<std::size_t>(threads));
-  stopwatch sw;
-  asio::co_spawn(pool, spawn_asio_body(n), [&](std::exception_ptr, long v) { r.result = v; });
-  pool.join();
-  r.seconds = sw.seconds();
-  return r;
-}
+timed_result spawn_asio(long threads, long n) { return run_on_pool(threads, spawn_asio_body(n)); }
 
 timed_result spawn_memory_floor(long n, long block_bytes, spawn_phases* phases) {
   constexpr std::size_t region = std::size_t{2} << 20;
